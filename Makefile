@@ -1,0 +1,46 @@
+# lesson08: `make lab` to learn, `make test` to check everything. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := $(VENV)/.lesson08-installed
+export ARTIFACTS ?= $(CURDIR)/test-artifacts
+
+.PHONY: install lab test check-export nbtest pytest browser-deps wheel clean
+
+# The dev install: the package (editable) with its dev tools; torch pinned to the local CPU build.
+$(STAMP): setup.py settings.ini constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/lesson08 lab
+
+# Debian chromium for the browser tests. Installed when we can (root with apt-get); otherwise
+# the browser tests skip with a message, except under CI=true, where they fail instead.
+browser-deps:
+	@bash scripts/browser_deps.sh
+
+# Fails if the notebooks and lesson08/ disagree: the library can never drift from nbs/.
+check-export: install
+	$(BIN)/python scripts/check_export.py
+
+nbtest: install
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: install browser-deps check-export nbtest pytest
+
+wheel: install
+	rm -rf dist build
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
+
+clean:
+	rm -rf build dist *.egg-info $(ARTIFACTS) _docs docs/_build

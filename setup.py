@@ -1,0 +1,60 @@
+"""Packaging for lesson08, driven by settings.ini (nbdev 2 style, without pkg_resources)."""
+import shutil
+from configparser import ConfigParser
+from pathlib import Path
+
+import setuptools
+from setuptools.command.build_py import build_py
+
+here = Path(__file__).parent
+cfg = ConfigParser(delimiters=['='])
+cfg.read(here/'settings.ini', encoding='utf-8')
+cfg = cfg['DEFAULT']
+
+licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
+py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
+min_python = cfg['min_python']
+lic = licenses[cfg['license']]
+
+
+class build_py_with_notebooks(build_py):
+    "Copy the course notebooks from nbs/ into the built package, so the wheel ships them."
+    def run(self):
+        super().run()
+        src = here/cfg['nbs_path']
+        if not src.is_dir(): return          # building from an sdist that already holds them
+        dst = Path(self.build_lib)/cfg['lib_name']/'notebooks'
+        dst.mkdir(parents=True, exist_ok=True)
+        for nb in sorted(src.glob('[0-9]*.ipynb')): shutil.copy2(nb, dst/nb.name)
+
+
+setuptools.setup(
+    name=cfg['lib_name'],
+    version=cfg['version'],
+    description=cfg['description'],
+    long_description=(here/'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    license=lic[0],
+    author=cfg['author'], author_email=cfg['author_email'],
+    url=cfg['git_url'],
+    keywords=cfg['keywords'].split(),
+    classifiers=[
+        'Development Status :: ' + statuses[int(cfg['status'])],
+        'Intended Audience :: Education',
+        'License :: ' + lic[1],
+        'Natural Language :: ' + cfg['language'].title(),
+    ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
+    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
+    package_data={cfg['lib_name']: ['data/*.npz', 'data/*.txt', 'notebooks/*.ipynb', '*.js', '*.css']},
+    include_package_data=True,
+    python_requires='>=' + min_python,
+    install_requires=cfg['requirements'].split(),
+    extras_require={'dev': cfg['dev_requirements'].split()},
+    entry_points={
+        'console_scripts': cfg['console_scripts'].split(),
+        'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"],
+    },
+    cmdclass={'build_py': build_py_with_notebooks},
+    zip_safe=False,
+)
