@@ -94,4 +94,11 @@ d = { 'settings': { 'branch': 'main',
                                  'lesson08.module.forward_and_backward_einsum': ( 'module.html#forward_and_backward_einsum',
                                                                                   'lesson08/module.py'),
                                  'lesson08.module.forward_and_backward_module': ( 'module.html#forward_and_backward_module',
-                                                                                  'lesson08/module.py')}}}
+                                                                                  'lesson08/module.py')},
+            'lesson08.torch_nn': { 'lesson08.torch_nn.TorchModel': ('torch_nn.html#torchmodel', 'lesson08/torch_nn.py'),
+                                   'lesson08.torch_nn.TorchModel.__init__': ('torch_nn.html#torchmodel.__init__', 'lesson08/torch_nn.py'),
+                                   'lesson08.torch_nn.TorchModel.forward': ('torch_nn.html#torchmodel.forward', 'lesson08/torch_nn.py'),
+                                   'lesson08.torch_nn.forward_and_backward_nn': ( 'torch_nn.html#forward_and_backward_nn',
+                                                                                  'lesson08/torch_nn.py'),
+                                   'lesson08.torch_nn.from_linear': ('torch_nn.html#from_linear', 'lesson08/torch_nn.py'),
+                                   'lesson08.torch_nn.to_linear': ('torch_nn.html#to_linear', 'lesson08/torch_nn.py')}}}
