@@ -1,0 +1,92 @@
+"""The chain-rule explorer in a real JupyterLab, driven by headless Chromium: run all cells, click, check."""
+import os, shutil, signal, subprocess, sys
+from pathlib import Path
+
+from browser import chromium_page, free_port, need_browser, wait_http
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = 'lesson08-test'
+
+CLICK_AND_TIME = """async ([sel, want]) => {
+  const root = document.querySelector('.l08x');
+  const t0 = performance.now();
+  root.querySelector(sel).click();
+  await new Promise((resolve) => { const check = () => {
+      const s = root.querySelector('.l08x-factor.l08x-selected');
+      if (s && s.dataset.step === want) resolve(); else requestAnimationFrame(check); }; check(); });
+  return performance.now() - t0;
+}"""
+
+
+def view(page):
+    "What the first explorer on the page shows: selected factor, current code line, shape labels, pending gradients."
+    return page.evaluate("""() => {
+      const r = document.querySelector('.l08x');
+      const txt = (s) => [...r.querySelectorAll(s)].map(e => e.textContent);
+      return {factor: r.querySelector('.l08x-factor.l08x-selected').dataset.step,
+              factor_text: r.querySelector('.l08x-factor.l08x-selected').textContent,
+              button: r.querySelector('.l08x-btn.l08x-selected').textContent,
+              line: r.querySelector('.l08x-line.l08x-current').textContent,
+              shapes: txt('.l08x-shapes'), pending: txt('.l08x-grad.l08x-pending'), fresh: txt('.l08x-grad.l08x-fresh')};
+    }""")
+
+
+def test_explorer_in_jupyterlab(tmp_path, artifacts):
+    need_browser()
+    shutil.copy(ROOT/'nbs'/'07_explorer.ipynb', tmp_path)
+    port = free_port()
+    cmd = [sys.executable, '-m', 'jupyterlab', f'--port={port}', '--no-browser', f'--ServerApp.root_dir={tmp_path}',
+           '--ServerApp.ip=127.0.0.1', '--LabApp.news_url=', '--allow-root']
+    log = open(tmp_path/'lab.log', 'w')
+    lab = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+                           env={**os.environ, 'JUPYTER_TOKEN': TOKEN})
+    try:
+        wait_http(f'http://127.0.0.1:{port}/api?token={TOKEN}')
+        with chromium_page() as page:
+            page.goto(f'http://127.0.0.1:{port}/lab/tree/07_explorer.ipynb?token={TOKEN}')
+            page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
+            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+            page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
+            page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+            # two explorers are displayed: the lecture's model, then a deeper one. JupyterLab may hide
+            # off-screen cells (content-visibility), so wait for them to be attached, not visible.
+            page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=180_000)
+            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=180_000)
+            page.locator('.l08x').first.scroll_into_view_if_needed()
+
+            v = view(page)       # the first explorer opens on the last factor, dl1/dx
+            assert v['factor'] == '3' and v['button'] == '∂l1/∂x'
+            assert 'inp.g = out.g @ self.w.t()' in v['line']
+            assert '(N,50) @ (784,50)ᵀ → (N,784)' in v['shapes']
+
+            times = [page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="1"]', '1'])]
+            v = view(page)
+            assert v['button'] == '∂l2/∂v' and '∂v' in v['factor_text']
+            assert 'inp.g = out.g @ self.w.t()' in v['line']
+            assert v['shapes'] == ['(N,1) @ (50,1)ᵀ → (N,50)', '(N,50)ᵀ @ (N,1) → (50,1)', '(N,1).sum(0) → (1)']
+            assert sorted(v['fresh']) == sorted(['← v.g (N,50)', 'w2.g (50,1)', 'b2.g (1)'])
+            assert '← x.g (N,784)' in v['pending'] and 'w1.g (784,50)' in v['pending']
+
+            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-next', '2']))
+            v = view(page)
+            assert v['button'] == '∂ReLU/∂t' and '(inp > 0)' in v['line']
+            assert v['shapes'] == ['(N,50) · (N,50) → (N,50)']
+
+            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-prev', '1']))
+            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-btn[data-step="0"]', '0']))
+            v = view(page)
+            assert v['button'] == '∂MSE/∂u' and 'inp.g = 2.' in v['line'] and v['shapes'] == ['(N,1) − (N,1) → (N,1)']
+            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="3"]', '3']))
+
+            page.locator('.l08x').first.screenshot(path=str(artifacts/'explorer-jupyterlab.png'))
+            page.screenshot(path=str(artifacts/'explorer-jupyterlab-page.png'))
+            report = f"click-to-update latency in JupyterLab (ms): {', '.join(f'{t:.1f}' for t in times)}; max {max(times):.1f}"
+            (artifacts/'explorer-latency.txt').write_text(report + '\n')
+            print(report)
+            errors = [e for e in page.errors if 'l08x' in e or 'anywidget' in e.lower()]
+            assert not errors, errors
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        try: lab.wait(15)
+        except subprocess.TimeoutExpired: os.killpg(lab.pid, signal.SIGKILL)
+        log.close()
