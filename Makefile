@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.lesson08-installed
 export ARTIFACTS ?= $(CURDIR)/test-artifacts
 
-.PHONY: install lab test check-export nbtest pytest browser-deps wheel clean
+.PHONY: install lab test check-export nbtest pytest browser-deps docs wheel clean
 
 # The dev install: the package (editable) with its dev tools; torch pinned to the local CPU build.
 $(STAMP): setup.py settings.ini constraints.txt
@@ -37,6 +37,10 @@ pytest: install
 	$(BIN)/python -m pytest
 
 test: install browser-deps check-export nbtest pytest
+
+# The documentation site (Sphinx + MyST-NB, fully offline): docs/_build/html/index.html
+docs: install
+	$(BIN)/python docs/build.py
 
 wheel: install
 	rm -rf dist build

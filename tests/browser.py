@@ -32,6 +32,7 @@ def chromium_page(**ctx):
         page.on('console', lambda m: m.type == 'error' and page.errors.append(m.text))
         page.on('pageerror', lambda e: page.errors.append(str(e)))
         page.on('requestfailed', lambda r: page.failed.append(f'{r.url} {r.failure}'))
+        page.on('response', lambda r: r.status >= 400 and page.failed.append(f'{r.url} HTTP {r.status}'))
         try: yield page
         finally: browser.close()
 

@@ -1,0 +1,92 @@
+"""Build the lesson08 documentation site, offline: `python docs/build.py` (what `make docs` runs).
+
+1. vendor: `npm install` the pinned front-end packages (docs/package.json) and copy what the site
+   needs into docs/_static/vendor: MathJax 3, require.js, the widget html-manager, anywidget;
+2. execute: run every course notebook with nbconvert, saving widget state, into docs/course/
+   (the committed notebooks in nbs/ stay clean);
+3. api: write docs/course/api.md, an index of every exported name;
+4. sphinx: build docs/_build/html with MyST-NB and the nbdev bridge in docs/_ext.
+"""
+import argparse, hashlib, importlib, json, shutil, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+VENDOR, COURSE, OUT = DOCS/'_static'/'vendor', DOCS/'course', DOCS/'_build'/'html'
+BIN = Path(sys.executable).parent
+
+
+def vendor():
+    "Install the pinned npm packages (once per package.json) and copy the files the site loads."
+    stamp = VENDOR/'.package.json.md5'
+    want = hashlib.md5((DOCS/'package.json').read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want: return
+    npm = shutil.which('npm')
+    if npm is None: sys.exit("npm is needed to vendor MathJax and the widget manager: install Node.js (apt-get install nodejs npm)")
+    subprocess.run([npm, 'install', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+                   cwd=DOCS, check=True)
+    nm = DOCS/'node_modules'
+    shutil.rmtree(VENDOR, ignore_errors=True); VENDOR.mkdir(parents=True)
+    mj = nm/'mathjax'/'es5'
+    shutil.copytree(mj, VENDOR/'mathjax', ignore=shutil.ignore_patterns('sre', '*-full*', '*svg*', 'mml-*', 'tex-mml-*', 'node-main.js', 'latest.js'))
+    shutil.copytree(nm/'@jupyter-widgets'/'html-manager'/'dist', VENDOR/'html-manager', ignore=shutil.ignore_patterns('embed.js', '*.map'))
+    shutil.copy(nm/'requirejs'/'require.js', VENDOR/'require.min.js')
+    (VENDOR/'anywidget').mkdir(); shutil.copy(nm/'anywidget'/'dist'/'index.js', VENDOR/'anywidget'/'index.js')
+    for lic in (nm/'mathjax'/'LICENSE', nm/'anywidget'/'LICENSE', nm/'requirejs'/'LICENSE'):
+        if lic.exists(): shutil.copy(lic, VENDOR/f'LICENSE.{lic.parent.name}')
+    stamp.write_text(want)
+
+
+def execute(workers=2):
+    "Execute each course notebook into docs/course/, with widget state saved."
+    COURSE.mkdir(exist_ok=True)
+    nbs = sorted((ROOT/'nbs').glob('[0-9]*.ipynb'))
+    def run(nb):
+        t = time.time()
+        r = subprocess.run([BIN/'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.store_widget_state=True',
+                            '--ExecutePreprocessor.timeout=600', '--log-level=ERROR',
+                            '--output-dir', COURSE, nb], capture_output=True, text=True, cwd=nb.parent)
+        if r.returncode: raise RuntimeError(f"executing {nb.name} failed:\n{r.stderr[-3000:]}")
+        return nb.name, time.time() - t
+    with ThreadPoolExecutor(workers) as ex:
+        for name, secs in ex.map(run, nbs): print(f"  executed {name} in {secs:.0f} s")
+
+
+def api():
+    "Write course/api.md: every exported name, grouped by module, linked to its documentation."
+    from docutils.nodes import make_id
+    sys.path.insert(0, str(DOCS/'_ext'))
+    from nbdev_bridge import _pages
+    lines = ['# API reference', '', 'Every name that `lesson08` exports, by module, in lecture order.', '']
+    for mod, page in sorted(_pages(ROOT).items(), key=lambda kv: kv[1]):
+        m = importlib.import_module(f'lesson08.{mod}')
+        lines += [f'## `lesson08.{mod}`', '', f'From [{page}]({page}.ipynb): {(m.__doc__ or "").strip()}', '',
+                  '| name | what it is |', '|---|---|']
+        for name in m.__all__:
+            obj = getattr(m, name)
+            doc = (getattr(obj, '__doc__', None) or '').strip().split('\n')[0] if callable(obj) else f'constant: `{obj!r}`'[:90]
+            target = f'{page}.html#{make_id(name)}' if callable(obj) else f'{page}.html'
+            lines.append(f"| <a class='reference internal' href='{target}'><code>{name}</code></a> | {doc.replace('|', chr(92) + '|')} |")
+        lines.append('')
+    (COURSE/'api.md').write_text('\n'.join(lines), encoding='utf-8')
+
+
+def sphinx():
+    shutil.rmtree(OUT, ignore_errors=True)
+    subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-j', '2', DOCS, OUT], check=True, cwd=ROOT)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--no-execute', action='store_true', help='reuse the executed notebooks already in docs/course')
+    a = p.parse_args(argv)
+    t0 = time.time()
+    for name, step in [('vendor', vendor), ('execute', None if a.no_execute else execute), ('api', api), ('sphinx', sphinx)]:
+        if step is None: continue
+        t = time.time(); print(f"{name}..."); step(); print(f"  {name} took {time.time() - t:.0f} s")
+    size = sum(f.stat().st_size for f in OUT.rglob('*') if f.is_file())
+    print(f"Built the site in {time.time() - t0:.0f} s: {size/1e6:.1f} MB. Open {OUT/'index.html'}")
+
+
+if __name__ == '__main__': main()

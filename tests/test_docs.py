@@ -1,0 +1,154 @@
+"""The documentation site: build it, serve it on 127.0.0.1, and check every page in headless Chromium."""
+import functools, http.server, os, re, shutil, subprocess, sys, threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+
+from browser import chromium_page, need_browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT/'docs'/'_build'/'html'
+
+
+@pytest.fixture(scope='module')
+def site():
+    "Build the site once for this module (vendoring, executing the notebooks, Sphinx)."
+    if shutil.which('npm') is None:
+        msg = 'the docs build needs npm to vendor MathJax and the widget manager (apt-get install npm)'
+        if os.environ.get('CI') == 'true': pytest.fail(msg + ' (CI=true: docs tests must run)')
+        pytest.skip(msg)
+    # LESSON08_DOCS_REUSE=1 reuses the executed notebooks of an earlier build (quicker when iterating).
+    args = ['--no-execute'] if os.environ.get('LESSON08_DOCS_REUSE') == '1' and (ROOT/'docs'/'course').is_dir() else []
+    r = subprocess.run([sys.executable, ROOT/'docs'/'build.py', *args], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    print(r.stdout.strip().split('\n')[-1])
+    return SITE
+
+
+@pytest.fixture(scope='module')
+def server(site):
+    handler = functools.partial(type('Quiet', (http.server.SimpleHTTPRequestHandler,), {'log_message': lambda *a: None}), directory=str(site))
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{srv.server_address[1]}/'
+    srv.shutdown(); srv.server_close()
+
+
+def pages(site):
+    return sorted(p for p in site.rglob('*.html') if '_static' not in p.parts and p.name not in ('genindex.html',))
+
+
+class Refs(HTMLParser):
+    "Collects script src, link href, a href and element ids of one page."
+    def __init__(self):
+        super().__init__(); self.assets, self.links, self.ids = [], [], set()
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if 'id' in a: self.ids.add(a['id'])
+        if tag == 'script' and a.get('src'): self.assets.append(a['src'])
+        if tag == 'link' and a.get('href') and a.get('rel') not in ('canonical',): self.assets.append(a['href'])
+        if tag in ('img', 'source', 'iframe') and a.get('src'): self.assets.append(a['src'])
+        if tag == 'a' and a.get('href'): self.links.append(a['href'])
+
+
+def parse(path):
+    r = Refs(); r.feed(path.read_text(encoding='utf-8')); return r
+
+
+def test_every_course_notebook_has_a_page(site):
+    nbs = sorted(p.stem for p in (ROOT/'nbs').glob('[0-9]*.ipynb'))
+    assert [p for p in nbs if not (site/'course'/f'{p}.html').exists()] == []
+    assert (site/'index.html').exists() and (site/'course'/'api.html').exists() and (site/'searchindex.js').exists()
+
+
+def test_no_external_requests_in_html_or_css(site):
+    off_site = re.compile(r'^(https?:)?//', re.I)
+    bad = [f'{p.relative_to(site)}: {src}' for p in pages(site) for src in parse(p).assets if off_site.match(src)]
+    for css in site.rglob('*.css'):
+        for url in re.findall(r'url\(\s*[\'"]?([^\'")]+)', css.read_text(encoding='utf-8', errors='replace')):
+            if off_site.match(url): bad.append(f'{css.relative_to(site)}: {url}')
+    assert bad == []
+
+
+def test_internal_links_and_anchors_resolve(site):
+    "Every relative link points at a page that exists, and every #anchor at an id on that page."
+    ids, broken = {}, []
+    for p in pages(site):
+        for href in parse(p).links:
+            u = urlparse(href)
+            if u.scheme or href.startswith('//') or href.startswith('mailto:'): continue
+            target = (p.parent/unquote(u.path)).resolve() if u.path else p
+            if not target.exists(): broken.append(f'{p.relative_to(site)} -> {href}'); continue
+            if u.fragment and target.suffix == '.html':
+                if target not in ids: ids[target] = parse(target).ids
+                if u.fragment not in ids[target]: broken.append(f'{p.relative_to(site)} -> {href} (no such id)')
+    assert broken == []
+
+
+def test_api_reference_covers_every_export(site):
+    import importlib
+    api = (site/'course'/'api.html').read_text(encoding='utf-8')
+    for mod in ('data', 'forward', 'backward', 'check', 'layers', 'module', 'torch_nn', 'explorer', 'cli'):
+        for name in importlib.import_module(f'lesson08.{mod}').__all__:
+            assert f'<code>{name}</code>' in api, f'{mod}.{name} missing from the API reference'
+
+
+def test_pages_in_chromium(site, server, artifacts):
+    need_browser()
+    with chromium_page() as page:
+        for p in pages(site):
+            rel = p.relative_to(site).as_posix()
+            page.errors.clear(); page.failed.clear()
+            page.goto(urljoin(server, rel), wait_until='load')
+            if page.locator('.math, mjx-container').count():
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+                page.evaluate("() => MathJax.startup.promise")
+            page.wait_for_load_state('networkidle')
+            title = page.title()
+            assert title and title.split(' — ')[0].strip(), f'{rel} has no title'
+            text = page.evaluate("() => document.querySelector('main, article, body').innerText")
+            assert '$$' not in text, f'{rel} shows raw $$ math'
+            if rel in ('course/01_forward.html', 'course/02_backward.html', 'course/05_module.html'):
+                assert page.locator('mjx-container').count() > 3, f'{rel}: formulas not typeset'
+            assert page.failed == [], f'{rel}: failed requests {page.failed}'
+            assert page.errors == [], f'{rel}: console errors {page.errors}'
+        page.goto(urljoin(server, 'index.html')); page.screenshot(path=str(artifacts/'docs-index.png'), full_page=False)
+        page.goto(urljoin(server, 'course/02_backward.html')); page.wait_for_load_state('networkidle')
+        page.evaluate("() => MathJax.startup.promise")
+        page.screenshot(path=str(artifacts/'docs-backward.png'))
+
+
+def test_offline_search_finds_lin_grad(site, server):
+    need_browser()
+    with chromium_page() as page:
+        page.goto(urljoin(server, 'search.html?q=lin_grad'))
+        page.wait_for_selector('#search-results li a, ul.search li a', timeout=20_000)
+        hrefs = page.eval_on_selector_all('#search-results li a, ul.search li a', 'els => els.map(e => e.getAttribute("href"))')
+        assert any('02_backward' in h for h in hrefs), hrefs
+        assert page.failed == [] and page.errors == []
+
+
+def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
+    need_browser()
+    with chromium_page() as page:
+        page.goto(urljoin(server, 'course/07_explorer.html'))
+        page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=30_000)
+        root = page.locator('.l08x').first
+        root.scroll_into_view_if_needed()
+        cur = lambda sel: root.locator(sel).first.text_content()
+        assert cur('.l08x-btn.l08x-selected') == '∂l1/∂x'
+        root.locator('.l08x-factor[data-step="1"]').click()
+        assert cur('.l08x-btn.l08x-selected') == '∂l2/∂v'
+        assert 'inp.g = out.g @ self.w.t()' in cur('.l08x-line.l08x-current')
+        assert root.locator('.l08x-shapes').all_text_contents() == ['(N,1) @ (50,1)ᵀ → (N,50)', '(N,50)ᵀ @ (N,1) → (50,1)', '(N,1).sum(0) → (1)']
+        root.locator('.l08x-next').click()
+        assert cur('.l08x-btn.l08x-selected') == '∂ReLU/∂t' and '(inp > 0)' in cur('.l08x-line.l08x-current')
+        root.locator('.l08x-prev').click(); root.locator('.l08x-prev').click()
+        assert cur('.l08x-btn.l08x-selected') == '∂MSE/∂u'
+        assert root.locator('.l08x-shapes').all_text_contents() == ['(N,1) − (N,1) → (N,1)']
+        root.locator('.l08x-factor[data-step="3"]').click()
+        root.screenshot(path=str(artifacts/'docs-explorer-widget.png'))
+        page.screenshot(path=str(artifacts/'docs-explorer.png'))
+        assert page.failed == [] and page.errors == [], (page.failed, page.errors)
