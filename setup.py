@@ -26,7 +26,7 @@ class build_py_with_notebooks(build_py):
         if not src.is_dir(): return          # building from an sdist that already holds them
         dst = Path(self.build_lib)/cfg['lib_name']/'notebooks'
         dst.mkdir(parents=True, exist_ok=True)
-        for nb in sorted(src.glob('[0-9]*.ipynb')): shutil.copy2(nb, dst/nb.name)
+        for nb in sorted(src.glob('[0-9]*.ipynb')) + sorted(src.glob('*.json')): shutil.copy2(nb, dst/nb.name)
 
 
 setuptools.setup(
@@ -46,7 +46,7 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    package_data={cfg['lib_name']: ['data/*.npz', 'data/*.txt', 'notebooks/*.ipynb', '*.js', '*.css']},
+    package_data={cfg['lib_name']: ['data/*.npz', 'data/*.txt', 'notebooks/*.ipynb', 'notebooks/*.json', '*.js', '*.css']},
     include_package_data=True,
     python_requires='>=' + min_python,
     install_requires=cfg['requirements'].split(),

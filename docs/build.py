@@ -7,7 +7,7 @@
 3. api: write docs/course/api.md, an index of every exported name;
 4. sphinx: build docs/_build/html with MyST-NB and the nbdev bridge in docs/_ext.
 """
-import argparse, hashlib, importlib, json, shutil, subprocess, sys, time
+import argparse, hashlib, importlib, json, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,15 +38,28 @@ def vendor():
     stamp.write_text(want)
 
 
+def _skip_slow(nb):
+    "A copy of `nb` (beside it, so relative paths still work) whose `#| slow` cells nbconvert will skip, as nbdev_test does."
+    d = json.loads(nb.read_text(encoding='utf-8'))
+    for c in d['cells']:
+        if c['cell_type'] == 'code' and re.match(r'\s*#\|\s*slow\b', ''.join(c['source'])):
+            c.setdefault('metadata', {}).setdefault('tags', []).append('skip-execution')
+    tmp = nb.with_name(f'.{nb.stem}.docs-build.ipynb')
+    tmp.write_text(json.dumps(d), encoding='utf-8')
+    return tmp
+
+
 def execute(workers=2):
     "Execute each course notebook into docs/course/, with widget state saved."
     COURSE.mkdir(exist_ok=True)
     nbs = sorted((ROOT/'nbs').glob('[0-9]*.ipynb'))
     def run(nb):
         t = time.time()
+        src = _skip_slow(nb)
         r = subprocess.run([BIN/'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.store_widget_state=True',
-                            '--ExecutePreprocessor.timeout=600', '--log-level=ERROR',
-                            '--output-dir', COURSE, nb], capture_output=True, text=True, cwd=nb.parent)
+                            '--ExecutePreprocessor.timeout=600', '--log-level=ERROR', '--output', nb.name,
+                            '--output-dir', COURSE, src], capture_output=True, text=True, cwd=nb.parent)
+        src.unlink()
         if r.returncode: raise RuntimeError(f"executing {nb.name} failed:\n{r.stderr[-3000:]}")
         return nb.name, time.time() - t
     with ThreadPoolExecutor(workers) as ex:
@@ -59,7 +72,8 @@ def api():
     sys.path.insert(0, str(DOCS/'_ext'))
     from nbdev_bridge import _pages
     lines = ['# API reference', '', 'Every name that `lesson08` exports, by module, in lecture order.', '']
-    for mod, page in sorted(_pages(ROOT).items(), key=lambda kv: kv[1]):
+    mods = {mod: page for mod, page in _pages(ROOT).items() if (ROOT/'lesson08'/f'{mod}.py').exists()}
+    for mod, page in sorted(mods.items(), key=lambda kv: kv[1]):
         m = importlib.import_module(f'lesson08.{mod}')
         lines += [f'## `lesson08.{mod}`', '', f'From [{page}]({page}.ipynb): {(m.__doc__ or "").strip()}', '',
                   '| name | what it is |', '|---|---|']

@@ -22,10 +22,10 @@ def in_checkout() -> bool:
     return notebooks_dir().name == 'nbs'
 
 def copy_notebooks(dest, overwrite=False) -> list:
-    "Copy the course notebooks into `dest`; keep notebooks already there unless `overwrite`. Returns the copied paths."
+    "Copy the course notebooks (and their saved results) into `dest`; keep files already there unless `overwrite`. Returns the copied paths."
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     copied = []
-    for nb in sorted(notebooks_dir().glob('[0-9]*.ipynb')):
+    for nb in sorted(notebooks_dir().glob('[0-9]*.ipynb')) + sorted(notebooks_dir().glob('*.json')):
         target = dest/nb.name
         if target.exists() and not overwrite: continue
         shutil.copyfile(nb, target); copied.append(target)
@@ -76,6 +76,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('dir', metavar='DIR', help='destination folder')
     s.add_argument('--force', action='store_true', help='overwrite notebooks already in DIR')
     s.set_defaults(func=_cmd_notebooks)
+    from lesson08 import bench
+    s = sub.add_parser('bench', help='time forward+backward of the six versions against the matmul floor', description=bench.run_bench.__doc__)
+    bench.add_args(s).set_defaults(func=bench.main)
     return p
 
 def main(argv=None) -> int:

@@ -34,7 +34,8 @@ class Relu(Module):
     "ReLU layer: forward `max(inp, 0)`; `bwd` lets the gradient through where `inp > 0`."
     def forward(self, inp): return relu(inp)
     def bwd(self, out, inp):
-        inp.g = (inp > 0).to(grad_of(out, 'out').dtype) * out.g
+        grad_of(out, 'out')
+        inp.g = torch.where(inp > 0, out.g, 0.)
 
 class Mse(Module):
     "Mean-squared-error loss layer; `bwd` sets `inp.g`, the loss's gradient with respect to the predictions."

@@ -1,5 +1,5 @@
 """The chain-rule explorer in a real JupyterLab, driven by headless Chromium: run all cells, click, check."""
-import os, shutil, signal, subprocess, sys
+import json, os, shutil, signal, subprocess, sys
 from pathlib import Path
 
 from browser import chromium_page, free_port, need_browser, wait_http
@@ -31,62 +31,89 @@ def view(page):
     }""")
 
 
+def start_lab(tmp_path):
+    "JupyterLab on 127.0.0.1 with fresh settings (every cell rendered, no news pop-up) and a fresh workspace."
+    work, settings = tmp_path/'work', tmp_path/'settings'
+    work.mkdir()
+    shutil.copy(ROOT/'nbs'/'07_explorer.ipynb', work)
+    for ext, conf in {'@jupyterlab/notebook-extension/tracker': {'windowingMode': 'none'},
+                      '@jupyterlab/apputils-extension/notification': {'fetchNews': 'false', 'checkForUpdates': False}}.items():
+        (settings/ext).parent.mkdir(parents=True, exist_ok=True)
+        (settings/f'{ext}.jupyterlab-settings').write_text(json.dumps(conf))
+    port = free_port()
+    cmd = [sys.executable, '-m', 'jupyterlab', f'--port={port}', '--no-browser', f'--ServerApp.root_dir={work}',
+           '--ServerApp.ip=127.0.0.1', f'--LabApp.user_settings_dir={settings}', f'--LabApp.workspaces_dir={tmp_path/"ws"}',
+           '--allow-root']
+    log = open(tmp_path/'lab.log', 'w')
+    lab = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True,
+                           env={**os.environ, 'JUPYTER_TOKEN': TOKEN})
+    wait_http(f'http://127.0.0.1:{port}/api?token={TOKEN}')
+    return lab, port
+
+
+def run_all_and_check(page, port, artifacts):
+    page.goto(f'http://127.0.0.1:{port}/lab/tree/07_explorer.ipynb?token={TOKEN}')
+    page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=90_000)
+    page.wait_for_function("document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar').innerText.includes('Idle')", timeout=90_000)
+    # "Run All" sent while the kernel is still connecting can be dropped: retry until a cell starts running
+    for attempt in range(4):
+        page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
+        page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+        try:
+            page.wait_for_function("[...document.querySelectorAll('.jp-InputPrompt')].some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))", timeout=20_000)
+            break
+        except Exception:
+            if attempt == 3: raise
+    # two explorers are displayed: the lecture's model (4 factors), then a deeper one (6)
+    page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=240_000)
+    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=240_000)
+    page.locator('.l08x').first.scroll_into_view_if_needed()
+
+    v = view(page)       # the first explorer opens on the last factor, dl1/dx
+    assert v['factor'] == '3' and v['button'] == '∂l1/∂x'
+    assert 'inp.g = out.g @ self.w.t()' in v['line']
+    assert '(N,50) @ (784,50)ᵀ → (N,784)' in v['shapes']
+
+    times = [page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="1"]', '1'])]
+    v = view(page)
+    assert v['button'] == '∂l2/∂v' and '∂v' in v['factor_text']
+    assert 'inp.g = out.g @ self.w.t()' in v['line']
+    assert v['shapes'] == ['(N,1) @ (50,1)ᵀ → (N,50)', '(N,50)ᵀ @ (N,1) → (50,1)', '(N,1).sum(0) → (1)']
+    assert sorted(v['fresh']) == sorted(['← v.g (N,50)', 'w2.g (50,1)', 'b2.g (1)'])
+    assert '← x.g (N,784)' in v['pending'] and 'w1.g (784,50)' in v['pending']
+
+    times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-next', '2']))
+    v = view(page)
+    assert v['button'] == '∂ReLU/∂t' and 'inp > 0' in v['line']
+    assert v['shapes'] == ['(N,50) · (N,50) → (N,50)']
+
+    times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-prev', '1']))
+    times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-btn[data-step="0"]', '0']))
+    v = view(page)
+    assert v['button'] == '∂MSE/∂u' and 'inp.g = 2.' in v['line'] and v['shapes'] == ['(N,1) − (N,1) → (N,1)']
+    times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="3"]', '3']))
+
+    page.locator('.l08x').first.screenshot(path=str(artifacts/'explorer-jupyterlab.png'))
+    page.screenshot(path=str(artifacts/'explorer-jupyterlab-page.png'))
+    report = f"click-to-update latency in JupyterLab (ms): {', '.join(f'{t:.1f}' for t in times)}; max {max(times):.1f}"
+    (artifacts/'explorer-latency.txt').write_text(report + '\n')
+    print(report)
+    errors = [e for e in page.errors if 'l08x' in e or 'anywidget' in e.lower()]
+    assert not errors, errors
+
+
 def test_explorer_in_jupyterlab(tmp_path, artifacts):
     need_browser()
-    shutil.copy(ROOT/'nbs'/'07_explorer.ipynb', tmp_path)
-    port = free_port()
-    cmd = [sys.executable, '-m', 'jupyterlab', f'--port={port}', '--no-browser', f'--ServerApp.root_dir={tmp_path}',
-           '--ServerApp.ip=127.0.0.1', '--LabApp.news_url=', '--allow-root']
-    log = open(tmp_path/'lab.log', 'w')
-    lab = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
-                           env={**os.environ, 'JUPYTER_TOKEN': TOKEN})
+    lab, port = start_lab(tmp_path)
     try:
-        wait_http(f'http://127.0.0.1:{port}/api?token={TOKEN}')
         with chromium_page() as page:
-            page.goto(f'http://127.0.0.1:{port}/lab/tree/07_explorer.ipynb?token={TOKEN}')
-            page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
-            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
-            page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
-            page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
-            # two explorers are displayed: the lecture's model, then a deeper one. JupyterLab may hide
-            # off-screen cells (content-visibility), so wait for them to be attached, not visible.
-            page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=180_000)
-            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=180_000)
-            page.locator('.l08x').first.scroll_into_view_if_needed()
-
-            v = view(page)       # the first explorer opens on the last factor, dl1/dx
-            assert v['factor'] == '3' and v['button'] == '∂l1/∂x'
-            assert 'inp.g = out.g @ self.w.t()' in v['line']
-            assert '(N,50) @ (784,50)ᵀ → (N,784)' in v['shapes']
-
-            times = [page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="1"]', '1'])]
-            v = view(page)
-            assert v['button'] == '∂l2/∂v' and '∂v' in v['factor_text']
-            assert 'inp.g = out.g @ self.w.t()' in v['line']
-            assert v['shapes'] == ['(N,1) @ (50,1)ᵀ → (N,50)', '(N,50)ᵀ @ (N,1) → (50,1)', '(N,1).sum(0) → (1)']
-            assert sorted(v['fresh']) == sorted(['← v.g (N,50)', 'w2.g (50,1)', 'b2.g (1)'])
-            assert '← x.g (N,784)' in v['pending'] and 'w1.g (784,50)' in v['pending']
-
-            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-next', '2']))
-            v = view(page)
-            assert v['button'] == '∂ReLU/∂t' and '(inp > 0)' in v['line']
-            assert v['shapes'] == ['(N,50) · (N,50) → (N,50)']
-
-            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-prev', '1']))
-            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-btn[data-step="0"]', '0']))
-            v = view(page)
-            assert v['button'] == '∂MSE/∂u' and 'inp.g = 2.' in v['line'] and v['shapes'] == ['(N,1) − (N,1) → (N,1)']
-            times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="3"]', '3']))
-
-            page.locator('.l08x').first.screenshot(path=str(artifacts/'explorer-jupyterlab.png'))
-            page.screenshot(path=str(artifacts/'explorer-jupyterlab-page.png'))
-            report = f"click-to-update latency in JupyterLab (ms): {', '.join(f'{t:.1f}' for t in times)}; max {max(times):.1f}"
-            (artifacts/'explorer-latency.txt').write_text(report + '\n')
-            print(report)
-            errors = [e for e in page.errors if 'l08x' in e or 'anywidget' in e.lower()]
-            assert not errors, errors
+            try: run_all_and_check(page, port, artifacts)
+            except Exception:
+                page.screenshot(path=str(artifacts/'explorer-jupyterlab-failure.png'))
+                print((tmp_path/'lab.log').read_text()[-3000:])
+                raise
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try: lab.wait(15)
         except subprocess.TimeoutExpired: os.killpg(lab.pid, signal.SIGKILL)
-        log.close()
