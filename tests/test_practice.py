@@ -1,0 +1,175 @@
+"""Every diagnosis the practice checker promises, each provoked by a known-wrong solution.
+
+The wrong solutions live here, never in the learner's notebook."""
+import pytest
+import torch
+
+from lesson08 import practice
+from lesson08.module import Module
+from lesson08.practice import check
+
+
+def msg(solution, exercise):
+    r = check(solution, exercise)
+    assert not r.passed
+    return r.message
+
+
+# --- the reference solutions pass --------------------------------------------------------------
+@pytest.mark.parametrize('exercise', list(practice.EXERCISES))
+def test_reference_solutions_pass(exercise):
+    r = check(practice.reference(exercise), exercise)
+    assert r.passed and r.message.startswith('✓') and any(p in r.message for p in practice.PRAISE)
+
+
+# --- the diagnoses ---------------------------------------------------------------------------------
+def test_transposed_weight_gradient():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = out.g.t() @ inp; b.g = out.g.sum(0)
+    m = msg(lin_grad, 'lin_grad')
+    assert 'w.g' in m and 'looks transposed' in m and 'has shape (3, 5) but should be (5, 3)' in m
+
+
+def test_mean_forgotten():
+    def mse_grad(inp, targ): inp.g = 2. * (inp - targ.view(inp.shape))
+    m = msg(mse_grad, 'mse_grad')
+    assert 'The 1/N is missing' in m and 'is 6 times too big' in m
+
+
+def test_factor_two_forgotten():
+    def mse_grad(inp, targ): inp.g = (inp - targ.view(inp.shape)) / inp.numel()
+    assert 'The factor 2 is missing' in msg(mse_grad, 'mse_grad')
+
+
+def test_sign_flipped():
+    def mse_grad(inp, targ): inp.g = 2. * (targ.view(inp.shape) - inp) / inp.numel()
+    assert 'wrong sign' in msg(mse_grad, 'mse_grad')
+
+
+def test_divides_by_rows_with_several_outputs():
+    def mse_grad(inp, targ): inp.g = 2. * (inp - targ.view(inp.shape)) / inp.shape[0]
+    assert 'divide by `inp.numel()`, not by N' in msg(mse_grad, 'mse_grad')
+
+
+def test_bias_gradient_not_summed():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = inp.t() @ out.g; b.g = out.g
+    m = msg(lin_grad, 'lin_grad')
+    assert 'b.g' in m and 'still has the batch dimension' in m and 'has shape (6, 3), expected (3)' in m
+
+
+def test_upstream_gradient_not_multiplied():
+    def relu_grad(inp, out): inp.g = (inp > 0).to(inp.dtype)
+    assert '`out.g`, was not multiplied in' in msg(relu_grad, 'relu_grad')
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = inp.t() @ torch.ones_like(out); b.g = out.g.sum(0)
+    assert 'w.g` ignores the gradient from above' in msg(lin_grad, 'lin_grad')
+
+
+def test_broadcast_to_n_by_n():
+    def mse_grad(inp, targ): inp.g = 2. * (inp - targ) / inp.shape[0]
+    m = msg(mse_grad, 'mse_grad')
+    assert 'has shape (6, 6), expected (6, 1)' in m and 'N×N' in m and 'broadcasting' in m
+
+
+def test_input_modified_in_place():
+    def relu_grad(inp, out): inp.g = (inp.clamp_(min=0) > 0).to(inp.dtype) * out.g
+    assert 'changed `inp` in place' in msg(relu_grad, 'relu_grad')
+    def mse_grad(inp, targ):
+        inp -= targ.view(inp.shape); inp.g = 2. * inp / inp.numel()
+    assert 'changed `inp` in place' in msg(mse_grad, 'mse_grad')
+
+
+def test_gradient_never_assigned():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); b.g = out.g.sum(0)
+        return inp.t() @ out.g
+    assert '`w.g` was never assigned' in msg(lin_grad, 'lin_grad')
+
+
+def test_wrong_tensor_used():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = inp.t() @ out; b.g = out.g.sum(0)
+    assert '`w.g` uses `out` where `out.g` belongs' in msg(lin_grad, 'lin_grad')
+
+    class Sigmoid(Module):
+        def forward(self, inp): return torch.sigmoid(inp)
+        def bwd(self, out, inp): inp.g = inp * (1 - inp) * out.g
+    assert 'uses the input where the output belongs' in msg(Sigmoid, 'Sigmoid')
+
+
+def test_generic_error_shows_where():
+    def mse_grad(inp, targ): inp.g = 2. * (inp - targ.view(inp.shape)) / inp.numel() + 0.1
+    m = msg(mse_grad, 'mse_grad')
+    assert 'wrong values: the largest error is' in m and 'at index' in m
+
+
+def test_module_style_lin_and_deep_model():
+    class Lin(Module):
+        def __init__(self, w, b): self.w, self.b = w, b
+        def forward(self, inp): return inp @ self.w + self.b
+        def bwd(self, out, inp):
+            inp.g = out.g @ self.w.t(); self.w.g = inp.t() @ out.g   # bias forgotten
+    assert '`b.g` was never assigned' in msg(Lin, 'Lin')
+
+    def forward_and_backward_deep(inp, targ, w1, b1, w2, b2, w3, b3):
+        practice.forward_and_backward_deep_solution(inp, targ, w1, b1, w2, b2, w3, b3)
+        w2.g = -w2.g
+    assert '`w2.g` has the wrong sign' in msg(forward_and_backward_deep, 'forward_and_backward_deep')
+
+
+def test_einsum_exercise_requires_einsum():
+    def weight_grad(inp, out_g): return inp.t() @ out_g
+    assert 'write it with `torch.einsum`' in msg(weight_grad, 'weight_grad')
+
+
+# --- junk never crashes the checker --------------------------------------------------------------
+def test_returns_none():
+    def weight_grad(inp, out_g): torch.einsum('bi,bj->ij', inp, out_g)
+    assert 'returned None' in msg(weight_grad, 'weight_grad')
+
+
+def test_wrong_type():
+    def weight_grad(inp, out_g): return torch.einsum('bi,bj->ij', inp, out_g).tolist()
+    assert 'is a list, expected a tensor of shape (5, 3)' in msg(weight_grad, 'weight_grad')
+
+
+def test_raises():
+    def mse_grad(inp, targ):
+        x = 1 / 0
+    m = msg(mse_grad, 'mse_grad')
+    assert 'raised ZeroDivisionError: division by zero' in m and 'line 2 of your function' in m
+
+
+def test_not_written_yet():
+    def relu_grad(inp, out): raise NotImplementedError('your turn')
+    assert 'not written yet' in msg(relu_grad, 'relu_grad')
+
+
+def test_hangs(monkeypatch):
+    monkeypatch.setattr(practice, 'TIME_LIMIT', 1)
+    def relu_grad(inp, out):
+        while True: pass
+    assert 'ran for more than 1 s' in msg(relu_grad, 'relu_grad')
+
+
+def test_huge_allocation_is_reported(monkeypatch):
+    def weight_grad(inp, out_g): return torch.empty(10**7, 10**7)
+    m = msg(weight_grad, 'weight_grad')
+    assert 'raised RuntimeError' in m
+
+
+def test_unknown_exercise():
+    with pytest.raises(ValueError, match='no exercise called'):
+        check(lambda x: x)
+
+
+def test_progress_table(capsys):
+    practice.PROGRESS.clear()
+    check(practice.reference('mse_grad'), 'mse_grad')
+    def relu_grad(inp, out): inp.g = (inp > 0).to(inp.dtype)
+    check(relu_grad, 'relu_grad')
+    capsys.readouterr()
+    practice.progress()
+    out = capsys.readouterr().out
+    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 7 passing' in out
