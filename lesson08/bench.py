@@ -82,16 +82,18 @@ def _clock(device):
 
 def measure(version, n=50_000, repeats=5, warmup=1, device='cpu', chunk=True, seed=0) -> dict:
     "Time `repeats` forward+backward runs of `version` after `warmup` runs; return times (s), peak extra memory (bytes) and the data source."
-    import lesson08.backward
-    if not chunk: lesson08.backward.OUTER_BUDGET = None
+    import lesson08.backward as bw
+    budget, bw.OUTER_BUDGET = bw.OUTER_BUDGET, (bw.OUTER_BUDGET if chunk else None)
     fn = VERSIONS[version][0]
     x, y, ps, source = bench_data(n, seed, device)
     base = _rss()
     if device.startswith('cuda'): torch.cuda.reset_peak_memory_stats(); base_cuda = torch.cuda.memory_allocated()
-    for _ in range(warmup): fn(x, y, ps)
-    times = []
-    for _ in range(repeats):
-        t0 = _clock(device); fn(x, y, ps); times.append(_clock(device) - t0)
+    try:
+        for _ in range(warmup): fn(x, y, ps)
+        times = []
+        for _ in range(repeats):
+            t0 = _clock(device); fn(x, y, ps); times.append(_clock(device) - t0)
+    finally: bw.OUTER_BUDGET = budget
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
     if device.startswith('cuda'): peak = torch.cuda.max_memory_allocated() - base_cuda
     return {'version': version, 'times': times, 'peak_bytes': max(peak, 0), 'source': source}

@@ -41,7 +41,7 @@ def _png(fig) -> str:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=80, bbox_inches='tight')
     return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode()
 
-def _plot(kind, grad_name, g, wgrad_name=None, wg=None):
+def _plot(grad_name, g, wgrad_name=None, wg=None):
     "A small picture of a step's gradient: a hidden unit's 784 input weights as 28×28, a heatmap, or a histogram."
     from matplotlib.figure import Figure
     fig = Figure(figsize=(3.4, 2.4)); ax = fig.subplots()
@@ -95,10 +95,10 @@ def explorer_data(model, x, y, plots=True) -> dict:
         ops, computes, main = [], [], _line(src, 'inp.g=')
         if k == 0:
             ops.append({'code': f"{a_in}.g = 2·({a_in} − y) / {a_in}.numel()", 'shapes': f"{_sym(inp_t, n)} − {_sym(inp_t, n)} → {_sym(inp_t, n)}", 'note': 'elementwise; y is viewed as a column, never broadcast to (N,N)'})
-            computes.append(f'{a_in}.g'); plot = _plot('hist', f'{a_in}.g', inp_t.g) if plots else None
+            computes.append(f'{a_in}.g'); plot = _plot(f'{a_in}.g', inp_t.g) if plots else None
         elif kinds[li] == 'relu':
             ops.append({'code': f"{a_in}.g = ({a_in} > 0) · {a_out}.g", 'shapes': f"{_sym(inp_t, n)} · {_sym(inp_t, n)} → {_sym(inp_t, n)}", 'note': 'elementwise mask: the gradient passes where the unit was on'})
-            computes.append(f'{a_in}.g'); plot = _plot('hist', f'{a_in}.g', inp_t.g) if plots else None
+            computes.append(f'{a_in}.g'); plot = _plot(f'{a_in}.g', inp_t.g) if plots else None
         else:
             w, b, out_g = layer.w, layer.b, layer.out.g
             wn, bn = pname('w', li), pname('b', li)
@@ -108,7 +108,7 @@ def explorer_data(model, x, y, plots=True) -> dict:
             ops.append({'code': f"{wn}.g = {a_in}ᵀ @ {a_out}.g", 'shapes': f"{_sym(inp_t, n)}ᵀ @ {_sym(out_g, n)} → {shape_str(w).replace(' ', '')}", 'note': f'sums over the batch: one outer product per row, N = {n:,} rows'})
             ops.append({'code': f"{bn}.g = {a_out}.g.sum(0)", 'shapes': f"{_sym(out_g, n)}.sum(0) → {shape_str(b).replace(' ', '')}", 'note': 'sums over the batch: the bias is added to every row'})
             computes += [f'{wn}.g', f'{bn}.g']
-            plot = _plot('lin', f'{a_in}.g', out_g, f'{wn}.g', w.g) if plots else None
+            plot = _plot(f'{a_in}.g', out_g, f'{wn}.g', w.g) if plots else None
         params_lines = [i for i, l in enumerate(src) if any(p in l.replace(' ', '') for p in ('.w.g=', '.b.g='))]
         steps.append({
             'label': f"∂{fn}{sub}/∂{v}" if fn != 'l' else f"∂l{sub}/∂{v}",
