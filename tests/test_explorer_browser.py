@@ -1,5 +1,7 @@
-"""The chain-rule explorer in a real JupyterLab, driven by headless Chromium: run all cells, click, check."""
+"""The chain-rule explorer in a real JupyterLab 4 and Notebook 7, driven by headless Chromium: run all cells, click, check."""
 import json, os, shutil, signal, subprocess, sys
+
+import pytest
 from pathlib import Path
 
 from browser import chromium_page, free_port, need_browser, wait_http
@@ -31,8 +33,15 @@ def view(page):
     }""")
 
 
-def start_lab(tmp_path):
-    "JupyterLab on 127.0.0.1 with fresh settings (every cell rendered, no news pop-up) and a fresh workspace."
+APPS = {  # front end: (python -m module, its settings class, the notebook's URL path)
+    'jupyterlab': ('jupyterlab', 'LabApp', 'lab/tree/07_explorer.ipynb'),
+    'notebook7': ('notebook', 'JupyterNotebookApp', 'notebooks/07_explorer.ipynb'),
+}
+
+
+def start_lab(tmp_path, app='jupyterlab'):
+    "JupyterLab (or Notebook 7) on 127.0.0.1 with fresh settings (every cell rendered, no news pop-up) and a fresh workspace."
+    module, cfg, _ = APPS[app]
     work, settings = tmp_path/'work', tmp_path/'settings'
     work.mkdir()
     shutil.copy(ROOT/'nbs'/'07_explorer.ipynb', work)
@@ -41,8 +50,8 @@ def start_lab(tmp_path):
         (settings/ext).parent.mkdir(parents=True, exist_ok=True)
         (settings/f'{ext}.jupyterlab-settings').write_text(json.dumps(conf))
     port = free_port()
-    cmd = [sys.executable, '-m', 'jupyterlab', f'--port={port}', '--no-browser', f'--ServerApp.root_dir={work}',
-           '--ServerApp.ip=127.0.0.1', f'--LabApp.user_settings_dir={settings}', f'--LabApp.workspaces_dir={tmp_path/"ws"}',
+    cmd = [sys.executable, '-m', module, f'--port={port}', '--no-browser', f'--ServerApp.root_dir={work}',
+           '--ServerApp.ip=127.0.0.1', f'--{cfg}.user_settings_dir={settings}', f'--{cfg}.workspaces_dir={tmp_path/"ws"}',
            '--allow-root']
     log = open(tmp_path/'lab.log', 'w')
     lab = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work, start_new_session=True,
@@ -51,11 +60,11 @@ def start_lab(tmp_path):
     return lab, port
 
 
-def run_all_and_check(page, port, artifacts):
-    page.goto(f'http://127.0.0.1:{port}/lab/tree/07_explorer.ipynb?token={TOKEN}')
+def run_all_and_check(page, port, artifacts, app='jupyterlab'):
+    page.goto(f'http://127.0.0.1:{port}/{APPS[app][2]}?token={TOKEN}')
     page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=90_000)
-    page.wait_for_function("document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar').innerText.includes('Idle')", timeout=90_000)
+    page.wait_for_function("!document.querySelector('#jp-main-statusbar') || document.querySelector('#jp-main-statusbar').innerText.includes('Idle')", timeout=90_000)
     # "Run All" sent while the kernel is still connecting can be dropped: retry until a cell starts running
     for attempt in range(4):
         page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
@@ -94,23 +103,24 @@ def run_all_and_check(page, port, artifacts):
     assert v['button'] == '∂MSE/∂u' and 'inp.g = 2.' in v['line'] and v['shapes'] == ['(N,1) − (N,1) → (N,1)']
     times.append(page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="3"]', '3']))
 
-    page.locator('.l08x').first.screenshot(path=str(artifacts/'explorer-jupyterlab.png'))
-    page.screenshot(path=str(artifacts/'explorer-jupyterlab-page.png'))
-    report = f"click-to-update latency in JupyterLab (ms): {', '.join(f'{t:.1f}' for t in times)}; max {max(times):.1f}"
-    (artifacts/'explorer-latency.txt').write_text(report + '\n')
+    page.locator('.l08x').first.screenshot(path=str(artifacts/f'explorer-{app}.png'))
+    page.screenshot(path=str(artifacts/f'explorer-{app}-page.png'))
+    report = f"click-to-update latency in {app} (ms): {', '.join(f'{t:.1f}' for t in times)}; max {max(times):.1f}"
+    (artifacts/f'explorer-latency-{app}.txt').write_text(report + '\n')
     print(report)
     errors = [e for e in page.errors if 'l08x' in e or 'anywidget' in e.lower()]
     assert not errors, errors
 
 
-def test_explorer_in_jupyterlab(tmp_path, artifacts):
+@pytest.mark.parametrize('app', list(APPS))
+def test_explorer_in_a_real_frontend(tmp_path, artifacts, app):
     need_browser()
-    lab, port = start_lab(tmp_path)
+    lab, port = start_lab(tmp_path, app)
     try:
         with chromium_page() as page:
-            try: run_all_and_check(page, port, artifacts)
+            try: run_all_and_check(page, port, artifacts, app)
             except Exception:
-                page.screenshot(path=str(artifacts/'explorer-jupyterlab-failure.png'))
+                page.screenshot(path=str(artifacts/f'explorer-{app}-failure.png'))
                 print((tmp_path/'lab.log').read_text()[-3000:])
                 raise
     finally:
