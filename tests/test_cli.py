@@ -13,7 +13,7 @@ def free_port():
 
 
 def test_every_command_has_help():
-    for args in ([], ['lab'], ['notebooks'], ['bench']):
+    for args in ([], ['lab'], ['notebooks'], ['bench'], ['docs']):
         r = subprocess.run([BIN/'lesson08', *args, '--help'], capture_output=True, text=True)
         assert r.returncode == 0 and 'usage: lesson08' in r.stdout
 

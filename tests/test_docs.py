@@ -21,7 +21,7 @@ def site():
         pytest.skip(msg)
     # LESSON08_DOCS_REUSE=1 reuses the executed notebooks of an earlier build (quicker when iterating).
     args = ['--no-execute'] if os.environ.get('LESSON08_DOCS_REUSE') == '1' and (ROOT/'docs'/'course').is_dir() else []
-    r = subprocess.run([sys.executable, ROOT/'docs'/'build.py', *args], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([Path(sys.executable).parent/'lesson08', 'docs', *args], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     print(r.stdout.strip().split('\n')[-1])
     return SITE

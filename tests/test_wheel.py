@@ -37,6 +37,8 @@ def test_wheel_in_clean_venv(tmp_path, artifacts):
     assert (tmp_path/'x'/'02_backward.ipynb').is_file()
     r = subprocess.run([env/'bin'/'lesson08', 'lab'], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode != 0 and 'pip install jupyterlab' in r.stderr
+    r = subprocess.run([env/'bin'/'lesson08', 'docs'], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode != 0 and 'clone of the lesson08 repository' in r.stderr
 
     sizes = f"wheel {whl.stat().st_size/1e6:.2f} MB, runtime venv {du(env)/1e6:.0f} MB\n"
     (artifacts/'wheel-size.txt').write_text(sizes)
