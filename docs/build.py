@@ -49,10 +49,10 @@ def _skip_slow(nb):
     return tmp
 
 
-def execute(workers=2):
-    "Execute each course notebook into docs/course/, with widget state saved."
+def execute(workers=2, only_missing=False):
+    "Execute each course notebook (or, if `only_missing`, those not yet executed) into docs/course/, with widget state saved."
     COURSE.mkdir(exist_ok=True)
-    nbs = sorted((ROOT/'nbs').glob('[0-9]*.ipynb'))
+    nbs = [nb for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')) if not (only_missing and (COURSE/nb.name).exists())]
     def run(nb):
         t = time.time()
         src = _skip_slow(nb)
@@ -93,11 +93,10 @@ def sphinx():
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--no-execute', action='store_true', help='reuse the executed notebooks already in docs/course')
+    p.add_argument('--no-execute', action='store_true', help='reuse the executed notebooks already in docs/course (new ones are still executed)')
     a = p.parse_args(argv)
     t0 = time.time()
-    for name, step in [('vendor', vendor), ('execute', None if a.no_execute else execute), ('api', api), ('sphinx', sphinx)]:
-        if step is None: continue
+    for name, step in [('vendor', vendor), ('execute', lambda: execute(only_missing=a.no_execute)), ('api', api), ('sphinx', sphinx)]:
         t = time.time(); print(f"{name}..."); step(); print(f"  {name} took {time.time() - t:.0f} s")
     size = sum(f.stat().st_size for f in OUT.rglob('*') if f.is_file())
     print(f"Built the site in {time.time() - t0:.0f} s: {size/1e6:.1f} MB. Open {OUT/'index.html'}")

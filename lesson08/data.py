@@ -8,7 +8,7 @@ __all__ = ['N_TRAIN_SUBSET', 'FULL_NAME', 'FULL_SIZE', 'FULL_MD5', 'FULL_URLS', 
            'fetch_full', 'load_full', 'get_mnist']
 
 # %% ../nbs/00_data.ipynb #c003
-import gzip, hashlib, http.client, importlib.resources, io, os, pickle, tempfile, urllib.error, urllib.request, warnings
+import functools, gzip, hashlib, http.client, importlib.resources, io, os, pickle, tempfile, urllib.error, urllib.request, warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +69,7 @@ def verify(path, size=None, md5=None) -> Path:
     return path
 
 # %% ../nbs/00_data.ipynb #c016
+@functools.lru_cache(maxsize=None)
 def _allowed_globals():
     core = getattr(np, '_core', None) or np.core   # numpy 2 moved numpy.core to numpy._core
     rec = core.multiarray._reconstruct

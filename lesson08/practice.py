@@ -34,12 +34,10 @@ def _time_limit(seconds):
 class Mistake(Exception):
     "A diagnosed mistake in the learner's code; its message is what the learner reads."
 
-def _where(fn):
-    "A short 'line N of your code' for the innermost frame of a traceback that is in the learner's function."
-    def f(e):
-        tb = [t for t in traceback.extract_tb(e.__traceback__) if t.name == getattr(fn, '__name__', '') or t.name in ('bwd', 'forward')]
-        return f" (line {tb[-1].lineno - _fn_line(fn) + 1} of your function: `{tb[-1].line}`)" if tb and _fn_line(fn) else ''
-    return f
+def _where(fn, e):
+    "A short ' (line N of your function: `code`)' for the innermost frame of exception `e` that is in the learner's code."
+    tb = [t for t in traceback.extract_tb(e.__traceback__) if t.name == getattr(fn, '__name__', '') or t.name in ('bwd', 'forward')]
+    return f" (line {tb[-1].lineno - _fn_line(fn) + 1} of your function: `{tb[-1].line}`)" if tb and _fn_line(fn) else ''
 
 def _fn_line(fn):
     try: return inspect.getsourcelines(fn)[1]
@@ -53,7 +51,7 @@ def _run(fn, *args, what='your function'):
     except Mistake: raise
     except TimeoutError as e: raise Mistake(str(e))
     except Exception as e:
-        raise Mistake(f"{what} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{_where(fn)(e)}")
+        raise Mistake(f"{what} raised {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}{_where(fn, e)}")
 
 # %% ../nbs/09_practice.ipynb #c007
 def _close(a, b, rtol):
@@ -141,14 +139,12 @@ def _check_relu_grad(fn):
 
 def _lin_mistakes(inp, out, w, b):
     "Known wrong answers for the three gradients of a linear layer."
-    dt = inp.dtype
     ones = torch.ones_like(out)
     return {
         'inp.g': [(ones @ w.t(), "ignores the gradient from above: `out.g` must be multiplied in"),
                   (out @ w.t(), "uses `out` where `out.g` belongs: the gradient flowing in is `out.g`")],
         'w.g': [(inp.t() @ ones, "ignores the gradient from above: `out.g` must be multiplied in (a sum over the batch of `inp` times `out.g`)"),
-                (inp.t() @ out, "uses `out` where `out.g` belongs: the weight gradient pairs the input with the *gradient* of the output"),
-                (out.g.sum(0).expand_as(w) if w.shape[0] == 1 else None, "is the bias gradient, not the weight's")],
+                (inp.t() @ out, "uses `out` where `out.g` belongs: the weight gradient pairs the input with the *gradient* of the output")],
         'b.g': [(out.g.mean(0), "is the *mean* of `out.g` over the batch: the bias is added to every row, so its gradient is the *sum*"),
                 (out.sum(0), "sums `out` where `out.g` belongs")],
     }

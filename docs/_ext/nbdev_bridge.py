@@ -54,8 +54,8 @@ def process(text, cfg, pages, path):
     nb = dict2nb(json.loads(text))
     nb.path_ = str(path)
     FilterDefaults()(nb)
-    cells = []
-    for c in nb2dict(nb)['cells']:
+    nbd, cells = nb2dict(nb), []
+    for c in nbd['cells']:
         c['source'] = ''.join(c['source'])
         if c['cell_type'] == 'raw' and c['source'].startswith('---'):      # nbdev front matter -> title + lead
             meta = yaml.safe_load(c['source'].strip().strip('-')) or {}
@@ -82,7 +82,7 @@ def process(text, cfg, pages, path):
         if c['cell_type'] == 'markdown': c['source'] = link.sub(html_link, c['source'])
         for o in c.get('outputs', []):
             if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = link.sub(html_link, o['data']['text/markdown'])
-    return json.dumps({**nb2dict(nb), 'cells': cells})
+    return json.dumps({**nbd, 'cells': cells})
 
 
 def _source_read(app, docname, source):
