@@ -11,11 +11,10 @@ cfg = ConfigParser(delimiters=['='])
 cfg.read(here/'settings.ini', encoding='utf-8')
 cfg = cfg['DEFAULT']
 
-licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+licenses = {'apache2': 'Apache-2.0'}   # SPDX expressions (license classifiers are deprecated)
 statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
-py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
+py_versions = '3.10 3.11 3.12 3.13'.split()   # the versions `make test-pythons` runs
 min_python = cfg['min_python']
-lic = licenses[cfg['license']]
 
 
 class build_py_with_notebooks(build_py):
@@ -26,7 +25,7 @@ class build_py_with_notebooks(build_py):
         if not src.is_dir(): return          # building from an sdist that already holds them
         dst = Path(self.build_lib)/cfg['lib_name']/'notebooks'
         dst.mkdir(parents=True, exist_ok=True)
-        for nb in sorted(src.glob('[0-9]*.ipynb')) + sorted(src.glob('*.json')): shutil.copy2(nb, dst/nb.name)
+        for nb in sorted(src.glob('[0-9]*.ipynb')) + [src/'bench_results.json']: shutil.copy2(nb, dst/nb.name)
 
 
 setuptools.setup(
@@ -35,18 +34,19 @@ setuptools.setup(
     description=cfg['description'],
     long_description=(here/'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
-    license=lic[0],
+    license=licenses[cfg['license']], license_files=['LICENSE'],
     author=cfg['author'], author_email=cfg['author_email'],
     url=cfg['git_url'],
     keywords=cfg['keywords'].split(),
     classifiers=[
         'Development Status :: ' + statuses[int(cfg['status'])],
         'Intended Audience :: Education',
-        'License :: ' + lic[1],
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
-    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    package_data={cfg['lib_name']: ['data/*.npz', 'data/*.txt', 'notebooks/*.ipynb', 'notebooks/*.json', '*.js', '*.css']},
+    # data folders are packages too (without __init__.py), so setuptools knows they belong to the wheel
+    packages=[cfg['lib_name'], cfg['lib_name'] + '.data', cfg['lib_name'] + '.lab_settings'],
+    package_data={cfg['lib_name']: ['notebooks/*.ipynb', 'notebooks/*.json', '*.js', '*.css'],
+                  cfg['lib_name'] + '.data': ['*.npz'], cfg['lib_name'] + '.lab_settings': ['*.json']},
     include_package_data=True,
     python_requires='>=' + min_python,
     install_requires=cfg['requirements'].split(),
