@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.lesson08-installed
 export ARTIFACTS ?= $(CURDIR)/test-artifacts
 
-.PHONY: install lab test check-export nbtest pytest browser-deps docs wheel clean
+.PHONY: install lab lab-source test test-pythons check-export nbtest pytest browser-deps docs wheel clean
 
 # The dev install: the package (editable) with its dev tools; torch pinned to the local CPU build.
 $(STAMP): setup.py settings.ini constraints.txt
@@ -18,8 +18,14 @@ $(STAMP): setup.py settings.ini constraints.txt
 
 install: $(STAMP)
 
+# Learners: your own copy in ./lesson08-notebooks (ignored by git; notebooks already there are kept),
+# in a JupyterLab that saves widget state. LAB_ARGS passes options, e.g. LAB_ARGS='--port 8890 --no-browser'.
 lab: install
-	$(BIN)/lesson08 lab
+	$(BIN)/lesson08 lab $(LAB_ARGS)
+
+# Maintainers: edit the tracked source notebooks in nbs/ (then nbdev_export, nbdev_clean, commit).
+lab-source: install
+	$(BIN)/jupyter lab nbs $(LAB_ARGS)
 
 # Debian chromium for the browser tests. Installed when we can (root with apt-get); otherwise
 # the browser tests skip with a message, except under CI=true, where they fail instead.
