@@ -124,9 +124,17 @@ def matmul_floor(n=50_000, repeats=5, device='cpu', seed=0) -> dict:
 
 # %% ../nbs/08_benchmark.ipynb #c014
 def _child(args):
+    "Run `measure` in a worker process, with the parent's thread count."
     import torch as _t
     if args.get('threads'): _t.set_num_threads(args['threads'])
     return measure(**{k: v for k, v in args.items() if k != 'threads'})
+
+def _in_fresh_process(args):
+    "`_child(args)` in a new `spawn`ed interpreter. The target is the installed module's `_child`, never a notebook's copy, which the new interpreter could not find."
+    from concurrent.futures import ProcessPoolExecutor
+    from lesson08 import bench
+    with ProcessPoolExecutor(1, mp_context=mp.get_context('spawn')) as ex:   # a dead worker raises BrokenProcessPool: no hang
+        return ex.submit(bench._child, args).result()
 
 def run_bench(n=50_000, repeats=5, versions=None, device='cpu', chunk=True, fresh_process=True, log=print) -> dict:
     "Benchmark forward+backward of each version (default all) at `n` rows; return a JSON-ready dict with times, memory and the floor."
@@ -142,12 +150,9 @@ def run_bench(n=50_000, repeats=5, versions=None, device='cpu', chunk=True, fres
     res = {'n': n, 'repeats': repeats, 'device': device, 'chunk': chunk, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
            'machine': f"{platform.machine()}, {os.cpu_count()} cpus" + (f", {torch.cuda.get_device_name()}" if device.startswith('cuda') else ''),
            'floor': floor, 'versions': {}}
-    ctx = mp.get_context('spawn')
     for v in versions:
         args = dict(version=v, n=n, repeats=repeats, device=device, chunk=chunk, threads=torch.get_num_threads())
-        if fresh_process:
-            with ctx.Pool(1) as pool: m = pool.apply(_child, (args,))
-        else: m = _child(args)
+        m = _in_fresh_process(args) if fresh_process else _child(args)
         xg = VERSIONS[v][2]   # v6 multiplies in nn.Linear's (n_out, n_in) weight layout; the others in ours
         own = (floor['train_seconds_nn'] if v == 'v6' else floor['train_seconds']) + (floor['xg_seconds'] if xg else 0)
         med = statistics.median(m['times'])
@@ -180,19 +185,22 @@ def goals(res) -> dict:
             'v5_peak_vs_v2': v['v5']['peak_bytes'] / max(v['v2']['peak_bytes'], 1)}
 
 def chart(res, path=None):
-    "A log-scale bar chart of each version's median time (min–max whiskers), with its matmul floor marked; saved to `path` if given."
-    from matplotlib.figure import Figure
+    "A log-scale bar chart of each version's median time (min–max whiskers) with its matmul floor marked; saved to `path` if given."
+    import matplotlib.pyplot as plt   # pyplot, so that Jupyter knows how to draw the returned figure
     vs = list(res['versions'].items())
-    fig = Figure(figsize=(7, 3.2)); ax = fig.subplots()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    plt.close(fig)                    # returned, not also shown by pyplot: one picture per call
     med = [r['median_s'] * 1e3 for _, r in vs]
     err = [[m - r['min_s'] * 1e3 for m, (_, r) in zip(med, vs)], [r['max_s'] * 1e3 - m for m, (_, r) in zip(med, vs)]]
     ax.bar(range(len(vs)), med, yerr=err, color=['#c0392b' if v == 'v5' else '#4c72b0' for v, _ in vs], capsize=3)
     for i, (_, r) in enumerate(vs): ax.plot([i - 0.4, i + 0.4], [r['floor_s'] * 1e3] * 2, color='k', lw=2)
-    ax.set_xticks(range(len(vs)), [f"{v}\n{r['description'].split(',')[0][:18]}" for v, r in vs], fontsize=7)
+    ax.set_xticks(range(len(vs)), [v for v, _ in vs])
     ax.set_yscale('log'); ax.set_ylabel('ms, forward + backward')
-    ax.set_title(f"N = {res['n']:,}: median time per version; black line = its matmuls at this machine's speed", fontsize=9)
+    ax.set_title(f"N = {res['n']:,}: median time per version (whiskers: min–max);\nblack line: its own matmuls at this machine's speed", fontsize=9)
+    fig.tight_layout()
     if path: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
+
 
 # %% ../nbs/08_benchmark.ipynb #c020
 def add_args(p: argparse.ArgumentParser):

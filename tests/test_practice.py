@@ -4,9 +4,15 @@ The wrong solutions live here, never in the learner's notebook."""
 import pytest
 import torch
 
-from lesson08 import practice
+from lesson08 import checker as practice, solutions
 from lesson08.module import Module
-from lesson08.practice import check
+from lesson08.checker import check
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_folder(tmp_path, monkeypatch):
+    "The checker saves progress in the current folder: give each test its own."
+    monkeypatch.chdir(tmp_path)
 
 
 def msg(solution, exercise):
@@ -18,7 +24,7 @@ def msg(solution, exercise):
 # --- the reference solutions pass --------------------------------------------------------------
 @pytest.mark.parametrize('exercise', list(practice.EXERCISES))
 def test_reference_solutions_pass(exercise):
-    r = check(practice.reference(exercise), exercise)
+    r = check(solutions.reference(exercise), exercise)
     assert r.passed and r.message.startswith('✓') and any(p in r.message for p in practice.PRAISE)
 
 
@@ -113,7 +119,7 @@ def test_module_style_lin_and_deep_model():
     assert '`b.g` was never assigned' in msg(Lin, 'Lin')
 
     def forward_and_backward_deep(inp, targ, w1, b1, w2, b2, w3, b3):
-        practice.forward_and_backward_deep_solution(inp, targ, w1, b1, w2, b2, w3, b3)
+        solutions.forward_and_backward_deep(inp, targ, w1, b1, w2, b2, w3, b3)
         w2.g = -w2.g
     assert '`w2.g` has the wrong sign' in msg(forward_and_backward_deep, 'forward_and_backward_deep')
 
@@ -143,7 +149,28 @@ def test_raises():
 
 def test_not_written_yet():
     def relu_grad(inp, out): raise NotImplementedError('your turn')
-    assert 'not written yet' in msg(relu_grad, 'relu_grad')
+    r = check(relu_grad, 'relu_grad')
+    assert r.status == 'not written' and not r.passed and 'not written yet' in r.message and '✓' not in r.message
+
+
+def test_progress_survives_a_new_process(tmp_path):
+    "A kernel restart (here: a new interpreter in the same folder) still sees the saved progress."
+    import subprocess, sys
+    check(solutions.reference('lin_grad'), 'lin_grad')
+    out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert '✓ 3. lin_grad' in out and '1 of 7 passing' in out and '· 1. mse_grad' in out
+
+
+def test_hint_and_solution_only_when_asked(capsys):
+    q = practice.exercise('Sigmoid')
+    q.check(solutions.reference('Sigmoid'))
+    assert 'def bwd' not in capsys.readouterr().out
+    q.hint(); assert 'Hint for 5. Sigmoid' in capsys.readouterr().out
+    q.solution(); out = capsys.readouterr().out
+    assert 'def bwd(self, out, inp)' in out and 'out * (1 - out) * out.g' in out
+    practice.PROGRESS.clear(); practice.progress()
+    assert '(solution viewed)' in capsys.readouterr().out
 
 
 def test_hangs(monkeypatch):
@@ -166,7 +193,7 @@ def test_unknown_exercise():
 
 def test_progress_table(capsys):
     practice.PROGRESS.clear()
-    check(practice.reference('mse_grad'), 'mse_grad')
+    check(solutions.reference('mse_grad'), 'mse_grad')
     def relu_grad(inp, out): inp.g = (inp > 0).to(inp.dtype)
     check(relu_grad, 'relu_grad')
     capsys.readouterr()
