@@ -49,3 +49,11 @@ def wait_http(url, timeout=60):
             with urllib.request.urlopen(url, timeout=2): return
         except OSError: time.sleep(0.3)
     raise TimeoutError(f'{url} did not answer within {timeout} s')
+
+
+# MathJax 3 output: for every formula that has red in it, how many of its fractions (one per chain-rule factor) are red.
+RED_FACTORS = """() => [...document.querySelectorAll('mjx-container')].map(c => {
+    const red = (e) => getComputedStyle(e).color === 'rgb(255, 0, 0)';
+    const fracs = [...c.querySelectorAll('mjx-mfrac')];
+    return {fracs: fracs.length, red: fracs.filter(red).length, any: [...c.querySelectorAll('*')].some(red)};
+  }).filter(f => f.any)"""
