@@ -44,6 +44,10 @@ pytest: install
 
 test: install browser-deps check-export nbtest pytest
 
+# nbdev_test and the core tests on every Python we claim (3.10-3.13), each in .venv-3.X; PYTHONS='3.12' picks some
+test-pythons:
+	bash scripts/test_pythons.sh
+
 # The documentation site (Sphinx + MyST-NB, fully offline): docs/_build/html/index.html
 docs: install
 	$(BIN)/python docs/build.py

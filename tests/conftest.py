@@ -33,7 +33,7 @@ def http_server():
     srv.shutdown(); srv.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def artifacts():
     "Folder for test artefacts (screenshots, reports): $ARTIFACTS, else ./test-artifacts."
     d = Path(os.environ.get('ARTIFACTS') or 'test-artifacts')

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
-from browser import chromium_page, need_browser
+from browser import RED_FACTORS, chromium_page, need_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT/'docs'/'_build'/'html'
@@ -90,7 +90,7 @@ def test_internal_links_and_anchors_resolve(site):
 def test_api_reference_covers_every_export(site):
     import importlib
     api = (site/'course'/'api.html').read_text(encoding='utf-8')
-    for mod in ('data', 'forward', 'backward', 'check', 'layers', 'module', 'torch_nn', 'explorer', 'cli'):
+    for mod in ('data', 'forward', 'backward', 'check', 'layers', 'module', 'torch_nn', 'explorer', 'bench', 'cli', 'checker'):
         for name in importlib.import_module(f'lesson08.{mod}').__all__:
             assert f'<code>{name}</code>' in api, f'{mod}.{name} missing from the API reference'
 
@@ -152,3 +152,38 @@ def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
         root.screenshot(path=str(artifacts/'docs-explorer-widget.png'))
         page.screenshot(path=str(artifacts/'docs-explorer.png'))
         assert page.failed == [] and page.errors == [], (page.failed, page.errors)
+
+
+def page_text(site, name):
+    return re.sub(r'<[^>]+>', '', (site/'course'/f'{name}.html').read_text(encoding='utf-8'))
+
+
+def test_pages_show_the_code_they_teach(site):
+    "The exported functions' code is on the page, not only their signatures; the solutions never are."
+    import html
+    backward, module = html.unescape(page_text(site, '02_backward')), html.unescape(page_text(site, '05_module'))
+    assert 'def lin_grad(inp, out, w, b):' in backward and 'def relu_grad(inp, out):' in backward
+    assert 'def bwd(self, out, inp):' in module
+    assert not (site/'course'/'solutions.html').exists()
+    practice = html.unescape(page_text(site, '09_practice'))
+    assert 'raise NotImplementedError' in practice and 'torch.einsum(' not in practice
+
+
+def test_benchmark_page_draws_its_chart(site):
+    bench = (site/'course'/'08_benchmark.html').read_text(encoding='utf-8')
+    assert '&lt;Figure size' not in bench and '<Figure size' not in bench
+    assert 'wrote /' not in bench
+    assert len(re.findall(r'<img[^>]+src="[^"]*\.png"', bench)) >= 2
+
+
+def test_one_red_factor_on_the_docs_site(site, server, artifacts):
+    "Each highlighted chain rule on the backward page has exactly one red factor of four (MathJax 3 in Chromium)."
+    need_browser()
+    with chromium_page() as page:
+        page.goto(urljoin(server, 'course/02_backward.html'))
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+        found = page.evaluate(RED_FACTORS)
+        page.locator('mjx-container:has(mjx-mstyle)').first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts/'docs-red-factor.png'))
+    assert found == [{'fracs': 4, 'red': 1, 'any': True}] * 4, found

@@ -1,13 +1,17 @@
-"""The wheel, installed the way a learner installs it: a clean venv with only the runtime dependencies."""
-import subprocess, sys, venv, zipfile
+"""The learner's path without a browser: sdist → wheel → a clean venv with only what the README says
+(`pip install lesson08`, `pip install jupyterlab`) → `lesson08 notebooks` → every shipped notebook, all
+cells, executed with no network."""
+import json, os, shutil, subprocess, sys, time, venv, zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*cmd, **kw):
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    assert r.returncode == 0, f"{cmd} failed:\n{r.stdout}\n{r.stderr}"
+    assert r.returncode == 0, f"{cmd} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     return r.stdout
 
 
@@ -15,31 +19,96 @@ def du(path):
     return sum(p.stat().st_size for p in Path(path).rglob('*') if p.is_file())
 
 
-def test_wheel_in_clean_venv(tmp_path, artifacts):
-    run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', tmp_path/'dist', ROOT)
-    whl, = (tmp_path/'dist').glob('lesson08-*.whl')
-    names = zipfile.ZipFile(whl).namelist()
-    assert 'lesson08/data/mnist_5k.npz' in names
-    assert 'lesson08/notebooks/00_data.ipynb' in names and 'lesson08/notebooks/01_forward.ipynb' in names
+def offline(cmd):
+    "`cmd` in a new network namespace with only loopback up (where the kernel lets us make one); else with dead proxies."
+    ip = shutil.which('ip') or '/usr/sbin/ip'
+    probe = ['unshare', '-rn', 'sh', '-c', f'{ip} link set lo up']
+    if shutil.which('unshare') and os.path.exists(ip) and subprocess.run(probe, capture_output=True).returncode == 0:
+        return ['unshare', '-rn', 'sh', '-c', f'{ip} link set lo up && exec "$@"', 'offline', *map(str, cmd)], {}
+    dead = 'http://127.0.0.1:9'
+    return list(map(str, cmd)), {'http_proxy': dead, 'https_proxy': dead, 'HTTP_PROXY': dead, 'HTTPS_PROXY': dead, 'no_proxy': ''}
 
-    env = tmp_path/'venv'
+
+def test_offline_means_offline():
+    "The sandbox the notebooks run in reaches no other host."
+    cmd, extra = offline([sys.executable, '-c', 'import urllib.request; urllib.request.urlopen("http://example.org", timeout=5)'])
+    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **extra})
+    assert r.returncode != 0 and 'URLError' in r.stderr
+
+
+@pytest.fixture(scope='module')
+def learner(tmp_path_factory, artifacts):
+    "Build the sdist, a wheel from it, and install that wheel plus JupyterLab into a clean venv; copy the notebooks."
+    tmp = tmp_path_factory.mktemp('learner')
+    run(sys.executable, '-m', 'build', '--sdist', '--no-isolation', '-o', tmp/'sdist', ROOT)
+    sdist, = (tmp/'sdist').glob('lesson08-*.tar.gz')
+    run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', tmp/'dist', sdist, cwd=tmp)
+    whl, = (tmp/'dist').glob('lesson08-*.whl')
+    env = tmp/'venv'
     venv.create(env, with_pip=True)
     py = env/'bin'/'python'
+    # constraints.txt only keeps pip on this machine's local CPU build of torch (see the README for a learner's own machine)
     run(py, '-m', 'pip', 'install', '-q', '-c', ROOT/'constraints.txt', whl)
-    installed = run(py, '-m', 'pip', 'list', '--format=freeze').lower()
-    for dev_tool in ('nbdev', 'jupyterlab', 'pytest', 'playwright'):
-        assert f'\n{dev_tool}==' not in '\n' + installed, f'{dev_tool} should not be a runtime dependency'
+    run(py, '-c', 'import lesson08.data, fastcore.test')
+    run(py, '-m', 'pip', 'install', '-q', '-c', ROOT/'constraints.txt', 'jupyterlab')
+    out = run(env/'bin'/'lesson08', 'notebooks', tmp/'course')
+    (artifacts/'wheel-size.txt').write_text(f"wheel {whl.stat().st_size/1e6:.2f} MB, sdist {sdist.stat().st_size/1e6:.2f} MB, "
+                                            f"venv with jupyterlab {du(env)/1e6:.0f} MB\n")
+    return {'sdist': sdist, 'whl': whl, 'env': env, 'py': py, 'course': tmp/'course', 'copied': out}
 
-    out = run(py, '-c', 'from lesson08.data import get_mnist; xt, yt, xv, yv = get_mnist(); '
-                        'print(tuple(xt.shape), tuple(xv.shape), xt.dtype, yt.dtype)', cwd=tmp_path)
+
+def test_wheel_contents_and_runtime(learner, tmp_path):
+    names = zipfile.ZipFile(learner['whl']).namelist()
+    assert 'lesson08/data/mnist_5k.npz' in names and 'lesson08/lab_settings/overrides.json' in names
+    shipped = sorted(n.split('/')[-1] for n in names if n.startswith('lesson08/notebooks/') and n.endswith('.ipynb'))
+    assert shipped == sorted(p.name for p in (ROOT/'nbs').glob('[0-9]*.ipynb')), shipped
+    assert not any('solutions.ipynb' in n or 'progress' in n for n in names)
+    installed = run(learner['py'], '-m', 'pip', 'list', '--format=freeze').lower()
+    for dev_tool in ('nbdev', 'pytest', 'playwright', 'sphinx'):
+        assert f'\n{dev_tool}==' not in '\n' + installed, f'{dev_tool} should not be a runtime dependency'
+    out = run(learner['py'], '-c', 'from lesson08.data import get_mnist; xt, yt, xv, yv = get_mnist(); '
+                                   'print(tuple(xt.shape), tuple(xv.shape), xt.dtype, yt.dtype)', cwd=tmp_path)
     assert out.strip() == '(4000, 784) (1000, 784) torch.float32 torch.int64'
-    run(env/'bin'/'lesson08', 'notebooks', tmp_path/'x')
-    assert (tmp_path/'x'/'02_backward.ipynb').is_file()
-    r = subprocess.run([env/'bin'/'lesson08', 'lab'], capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode != 0 and 'pip install jupyterlab' in r.stderr
-    r = subprocess.run([env/'bin'/'lesson08', 'docs'], capture_output=True, text=True, cwd=tmp_path)
+    assert learner['copied'].startswith(f"Copied {len(shipped)} notebooks to ")
+    r = subprocess.run([learner['env']/'bin'/'lesson08', 'docs'], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode != 0 and 'clone of the lesson08 repository' in r.stderr
 
-    sizes = f"wheel {whl.stat().st_size/1e6:.2f} MB, runtime venv {du(env)/1e6:.0f} MB\n"
-    (artifacts/'wheel-size.txt').write_text(sizes)
-    print(sizes)
+
+def test_install_prints_no_packaging_warnings(learner, tmp_path):
+    "Building from the sdist: no deprecated license classifiers, no data folder missing from the packages."
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-v', '-w', tmp_path, learner['sdist']],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    log = r.stdout + r.stderr
+    assert 'License classifiers are deprecated' not in log and 'is absent from the `packages` configuration' not in log
+
+
+def test_every_shipped_notebook_runs_offline(learner, artifacts):
+    "Run All on every copied notebook (slow cells too), with no network; an error or a cell that never finishes fails."
+    course, env = learner['course'], learner['env']
+    nbs = sorted(course.glob('[0-9]*.ipynb'))
+    assert len(nbs) >= 11
+    times, failures = [], []
+    for nb in nbs:
+        t = time.time()
+        cmd, extra = offline([env/'bin'/'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace',
+                              '--ExecutePreprocessor.timeout=300', nb])
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=course, timeout=900,
+                           env={**os.environ, **extra, 'LESSON08_DATA': str(course/'.no-cache'), 'PATH': f"{env/'bin'}:{os.environ['PATH']}"})
+        times.append(f'{nb.name}: {time.time() - t:.0f} s')
+        if r.returncode: failures.append(f'{nb.name}:\n{r.stderr[-2500:]}'); break   # one failure is enough to read
+    (artifacts/'wheel-notebooks.txt').write_text('\n'.join(times) + '\n')
+    assert not failures, '\n\n'.join(failures)
+
+    # what the learner then sees: the benchmark chart is a picture, and no temporary path is printed
+    bench = json.loads((course/'08_benchmark.ipynb').read_text())
+    outs = [o for c in bench['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', [])]
+    figures = [o for o in outs if '<Figure size' in ''.join(o.get('data', {}).get('text/plain', ''))]
+    assert len(figures) >= 3 and all('image/png' in o['data'] for o in figures), 'a benchmark chart shows as text, not a picture'
+    assert 'wrote /' not in ''.join(''.join(o.get('text', '')) for o in outs)
+    # the practice notebook, run as shipped: every exercise says "not written yet", none says ✓
+    practice = json.loads((course/'09_practice.ipynb').read_text())
+    said = ''.join(''.join(o.get('text', '')) for c in practice['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
+    assert said.count('not written yet') >= 7 and '✓' not in said, said
+    progress = json.loads((course/'lesson08-progress.json').read_text())
+    assert {e['status'] for e in progress['exercises'].values()} == {'not written'}

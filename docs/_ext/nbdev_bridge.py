@@ -1,9 +1,10 @@
 """Sphinx glue: render nbdev notebooks with MyST-NB.
 
 On `source-read`, each course notebook goes through nbdev's own doc processors (show_doc API
-docs, hidden and exported cells removed, backtick links), then nbdev's directives are mapped onto
-MyST-NB: `echo: false` -> remove-input, `output: false` -> remove-output, `include: false` and
-export directives drop the cell. nbdev's links to `doc_host/<module>.html#name` become links to
+docs after each exported cell, hidden cells removed, backtick links), then nbdev's directives are
+mapped onto MyST-NB: `echo: false` -> remove-input, `output: false` -> remove-output, `include: false`
+and `hide` drop the cell. Exported cells keep their code, as on an nbdev site: a course page shows
+the code it teaches, with its show_doc reference under it. nbdev's links to `doc_host/<module>.html#name` become links to
 the notebook's page and the section id docutils gives `name`.
 """
 import json, re
@@ -12,7 +13,7 @@ from pathlib import Path
 import yaml
 from docutils.nodes import make_id
 
-DROP = {'hide', 'export', 'exporti', 'default_exp'}
+DROP = {'hide', 'default_exp'}
 _directive = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 
 
