@@ -44,3 +44,21 @@ def test_lab_serves_the_notebooks(tmp_path):
     assert body, f'JupyterLab did not answer within 60 s:\n{out}'
     assert '00_data.ipynb' in [c['name'] for c in body['content']]
     assert 'Course notebooks in' in out
+
+
+def test_help_speaks_to_the_user_and_is_quick():
+    "Help describes what a command does for you, not its Python return value; `lesson08 --help` does not import torch."
+    for args, banned in ((['notebooks'], 'Returns'), (['bench'], 'JSON-ready dict'), (['lab'], 'nbs/')):
+        out = subprocess.run([BIN/'lesson08', *args, '--help'], capture_output=True, text=True).stdout
+        assert banned not in out, (args, out)
+    code = "import sys; from lesson08.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\nprint('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).stdout.strip().endswith('False')
+
+
+def test_notebooks_counts_notebooks_in_words(tmp_path):
+    out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
+    n = len(list(tmp_path.glob('*.ipynb')))
+    assert out.startswith(f'Copied {n} notebooks to ') and (tmp_path/'bench_results.json').is_file()
+    (tmp_path/'09_practice.ipynb').unlink()
+    out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
+    assert out.startswith('Copied 1 notebook to ')
