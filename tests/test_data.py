@@ -3,7 +3,7 @@
 The expected size and md5 are patched to those of a small generated pickle with the same
 structure as mnist.pkl.gz, so every path through fetch/verify/unpickle runs for real.
 """
-import gzip, hashlib, os, pickle, warnings
+import gzip, hashlib, http.server, os, pickle, threading, time, warnings
 
 import numpy as np
 import pytest
@@ -97,14 +97,128 @@ def test_oversized_download_is_cut_off(http_server, tmp_path, good):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_corrupt_cache_is_replaced(http_server, tmp_path, good, capsys):
+def test_corrupt_cache_is_replaced_only_by_a_verified_download(http_server, tmp_path, good, capsys, monkeypatch):
+    "A bad file in the library's own cache stays until a verified download replaces it."
     body, _ = good
+    monkeypatch.setenv('LESSON08_DATA', str(tmp_path))
     dest = tmp_path/'mnist.pkl.gz'
     dest.write_bytes(b'garbage from an old, interrupted download')
+    with pytest.warns(data.MNISTFallbackWarning):
+        data.get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)      # offline: nothing to replace it with
+    assert dest.read_bytes() == b'garbage from an old, interrupted download'
     http_server.routes['/m'] = (200, body, {})
-    data.get_mnist('full', path=dest, urls=[http_server.url('/m')], progress=False)
+    data.get_mnist('full', urls=[http_server.url('/m')], progress=False)
     assert dest.read_bytes() == body
-    assert 'failed verification' in capsys.readouterr().out
+    assert 'replaced once a verified download is ready' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('content', [b'my own notes, nothing to do with MNIST\n', gzip.compress(b'recompressed by me', mtime=0)])
+def test_a_file_the_user_named_is_never_touched(http_server, tmp_path, good, content):
+    body, _ = good
+    http_server.routes['/m'] = (200, body, {})
+    mine = tmp_path/'notes.txt'
+    mine.write_bytes(content)
+    with pytest.warns(data.MNISTFallbackWarning, match='left untouched'):
+        data.get_mnist('auto', path=mine, urls=['http://127.0.0.1:9/m'], progress=False)
+    with pytest.raises(data.DataError, match='was not used, and it was left untouched'):
+        data.get_mnist('full', path=mine, urls=[http_server.url('/m')], progress=False)   # even with a working mirror
+    assert mine.read_bytes() == content and http_server.hits == []
+
+
+def test_auto_falls_back_on_any_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv('LESSON08_DATA', str(tmp_path))
+    (tmp_path/'mnist.pkl.gz').mkdir()                                          # a folder where the file should be
+    with pytest.warns(data.MNISTFallbackWarning):
+        assert data.get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)[0].shape == (4000, 784)
+    (tmp_path/'mnist.pkl.gz').rmdir(); (tmp_path/'mnist.pkl.gz').write_bytes(b'x')
+    def unreadable(path): raise PermissionError(13, 'Permission denied', str(path))   # root can read anything: simulate
+    monkeypatch.setattr(data, 'md5sum', unreadable)
+    monkeypatch.setattr(data, 'load_full', lambda p: (_ for _ in ()).throw(PermissionError('read-only')))
+    with pytest.warns(data.MNISTFallbackWarning):
+        assert data.get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)[0].shape == (4000, 784)
+
+
+def test_concurrent_starts_with_a_bad_cache(tmp_path):
+    "Six processes start together on one bad cache file, offline: all fall back, none crashes, the file stays."
+    import subprocess, sys
+    (tmp_path/'mnist.pkl.gz').write_bytes(b'bad')
+    code = ("import warnings; warnings.simplefilter('ignore'); from lesson08.data import get_mnist; "
+            "print(get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)[0].shape[0])")
+    procs = [subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, 'LESSON08_DATA': str(tmp_path)}) for _ in range(6)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [e for _, e in outs]
+    assert all(o.strip().endswith('4000') for o, _ in outs)
+    assert (tmp_path/'mnist.pkl.gz').read_bytes() == b'bad'
+
+
+def test_downloaded_file_has_the_umask_mode(http_server, tmp_path, good):
+    body, _ = good
+    http_server.routes['/m'] = (200, body, {})
+    old = os.umask(0o022)
+    try: path = data.fetch_full(tmp_path/'mnist.pkl.gz', [http_server.url('/m')], progress=False)
+    finally: os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644          # readable by the other users of a shared cache
+
+
+class Trickle(http.server.BaseHTTPRequestHandler):
+    "Announces a big file, then sends one byte every 0.2 s."
+    def do_GET(self):
+        self.send_response(200); self.send_header('Content-Length', '1000000'); self.end_headers()
+        try:
+            for _ in range(300): self.wfile.write(b'x'); self.wfile.flush(); time.sleep(0.2)
+        except OSError: pass
+    def log_message(self, *a): pass
+
+
+@pytest.fixture
+def trickle():
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Trickle)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{srv.server_address[1]}/m'
+    srv.shutdown(); srv.server_close()
+
+
+def test_overall_deadline(trickle, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, 'FULL_SIZE', 1_000_000)
+    t = time.time()
+    with pytest.raises(data.DataError, match=r'too slow: .* after the 1 s deadline \(pass deadline='):
+        data.fetch_full(tmp_path/'mnist.pkl.gz', [trickle], progress=False, deadline=1)
+    assert time.time() - t < 5 and no_partials(tmp_path) == []
+    with pytest.warns(data.MNISTFallbackWarning, match='deadline'):
+        data.get_mnist('auto', path=tmp_path/'mnist.pkl.gz', urls=[trickle], progress=False, deadline=1)
+    assert data.DEADLINE == 600
+
+
+def test_killed_downloads_leave_parts_that_the_next_run_cleans(trickle, tmp_path, http_server, good):
+    "SIGKILL and SIGTERM leave a .part file; the next download removes those, and only those."
+    import signal, subprocess, sys
+    code = f"from lesson08 import data; data.FULL_SIZE = 1_000_000; data.fetch_full({str(tmp_path/'mnist.pkl.gz')!r}, [{trickle!r}], progress=False)"
+    for sig in (signal.SIGKILL, signal.SIGTERM):
+        p = subprocess.Popen([sys.executable, '-c', code])
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(f'.{p.pid}.' in n for n in no_partials(tmp_path)): time.sleep(0.1)
+        p.send_signal(sig); p.wait()
+        # the killed download's leftover is there; the one before it was cleaned when this download started
+        assert [n.split('.')[3] for n in no_partials(tmp_path)] == [str(p.pid)], (sig, no_partials(tmp_path))
+    live = tmp_path/f'mnist.pkl.gz.{os.getpid()}.abc123.part'; live.write_bytes(b'a download still running')
+    other = tmp_path/'mnist.pkl.gz.notes.part'; other.write_bytes(b'not ours')
+    body, _ = good
+    http_server.routes['/m'] = (200, body, {})
+    data.fetch_full(tmp_path/'mnist.pkl.gz', [http_server.url('/m')], progress=False)
+    assert sorted(no_partials(tmp_path)) == sorted([live.name, other.name])
+
+
+def test_url_mistakes(http_server, tmp_path, good):
+    "A malformed URL is reported and the next mirror tried; a single URL string is one mirror, not a list of letters."
+    body, _ = good
+    http_server.routes['/m'] = (200, body, {})
+    path = data.fetch_full(tmp_path/'a.pkl.gz', ['not a url', 'ftp://x/y', http_server.url('/m')], progress=False)
+    assert path.read_bytes() == body
+    assert data.fetch_full(tmp_path/'b.pkl.gz', http_server.url('/m'), progress=False).read_bytes() == body
+    with pytest.raises(data.DataError, match="'not a url' is not an http"):
+        data.fetch_full(tmp_path/'c.pkl.gz', 'not a url', progress=False)
 
 
 def test_code_running_pickle_is_refused(http_server, tmp_path, monkeypatch):
@@ -128,16 +242,3 @@ def test_wrong_structure_is_a_clear_error(tmp_path, monkeypatch):
     p = tmp_path/'mnist.pkl.gz'; p.write_bytes(body)
     with pytest.raises(data.DataError, match='three'):
         data.load_full(p)
-
-
-def test_offline_fallback(tmp_path):
-    dead = ['http://127.0.0.1:9/mnist.pkl.gz']   # the discard port: nothing listens there
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        xt, yt, xv, yv = data.get_mnist('auto', path=tmp_path/'mnist.pkl.gz', urls=dead, progress=False)
-    assert (xt.shape, xv.shape) == ((4000, 784), (1000, 784))
-    assert len(w) == 1 and issubclass(w[0].category, data.MNISTFallbackWarning)
-    with pytest.raises(data.DataError) as e:
-        data.get_mnist('full', path=tmp_path/'mnist.pkl.gz', urls=dead, progress=False)
-    assert '127.0.0.1:9' in str(e.value) and str(tmp_path/'mnist.pkl.gz') in str(e.value)
-    assert list(tmp_path.iterdir()) == []
