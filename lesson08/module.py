@@ -10,6 +10,7 @@ import torch
 
 from .backward import grad_of
 from .forward import check_shape, match_targ, mse, relu
+from .layers import check_distinct
 
 # %% ../nbs/05_module.ipynb #c005
 class Module:
@@ -76,6 +77,7 @@ class Model:
     "Layers `lin, Relu, lin, ...` from `(w, b)` pairs with an `Mse` loss; `lin` is `Lin` (v5) or `EinsumLin` (v4)."
     def __init__(self, *params, lin=Lin, input_grad=True):
         if len(params) < 2 or len(params) % 2: raise ValueError(f"Model takes (w, b) pairs, e.g. Model(w1, b1, w2, b2); got {len(params)} tensors")
+        check_distinct(params)
         lins = [lin(w, b) for w, b in zip(params[::2], params[1::2])]
         for a, b in zip(lins, lins[1:]):
             if a.w.shape[1] != b.w.shape[0]: raise ValueError(f"{a!r} outputs {a.w.shape[1]} features but the next layer, {b!r}, expects {b.w.shape[0]}")

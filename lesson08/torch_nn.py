@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .forward import check_shape, mse
+from .layers import check_distinct
 
 # %% ../nbs/06_torch_nn.ipynb #c006
 def to_linear(w, b) -> nn.Linear:
@@ -31,6 +32,7 @@ class TorchModel(nn.Module):
     def __init__(self, *params):
         super().__init__()
         if len(params) < 2 or len(params) % 2: raise ValueError(f"TorchModel takes (w, b) pairs; got {len(params)} tensors")
+        check_distinct(params)   # nn.Linear copies the weights: a shared tensor would silently get only one use's gradient
         lins = [to_linear(w, b) for w, b in zip(params[::2], params[1::2])]
         layers = [lins[0]]
         for l in lins[1:]: layers += [nn.ReLU(), l]
