@@ -126,7 +126,7 @@ def test_module_style_lin_and_deep_model():
 
 def test_einsum_exercise_requires_einsum():
     def weight_grad(inp, out_g): return inp.t() @ out_g
-    assert 'write it with `torch.einsum`' in msg(weight_grad, 'weight_grad')
+    assert 'compute it with `torch.einsum` (your function never called it)' in msg(weight_grad, 'weight_grad')
 
 
 # --- junk never crashes the checker --------------------------------------------------------------
@@ -200,3 +200,118 @@ def test_progress_table(capsys):
     practice.progress()
     out = capsys.readouterr().out
     assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 7 passing' in out
+
+
+# --- issue 11: the checker can't be fooled, names the learner's mistake, and keeps its time limit -------------------
+def lin_grad_1(inp, out, w, b):
+    out.g /= inp.shape[0]
+    inp.g = out.g @ w.t(); w.g = inp.t() @ out.g; b.g = out.g.sum(0)
+def lin_grad_2(inp, out, w, b):
+    inp.g = out.g @ w.t(); w.g = inp.t() @ out.g; b.g = out.g.sum(0)
+    out.g.zero_()
+def lin_grad_3(inp, out, w, b):
+    g = out.g; g *= 2
+    inp.g = g @ w.t() / 2; w.g = inp.t() @ g / 2; b.g = g.sum(0) / 2
+def relu_grad_1(inp, out):
+    g = out.g; g[inp <= 0] = 0; inp.g = g
+def relu_grad_2(inp, out):
+    out.g.mul_((inp > 0).to(inp.dtype)); inp.g = out.g
+def relu_grad_3(inp, out):
+    out.g[inp < 0] = 0; inp.g = out.g.clone(); inp.g[inp == 0] = 0
+def relu_grad_4(inp, out):
+    torch.where(inp > 0, out.g, torch.zeros_like(out.g), out=out.g); inp.g = out.g
+def relu_grad_5(inp, out):
+    out.g *= (inp > 0); inp.g = out.g
+IN_PLACE_OUT_G = [('lin_grad', f) for f in (lin_grad_1, lin_grad_2, lin_grad_3)] + \
+                 [('relu_grad', f) for f in (relu_grad_1, relu_grad_2, relu_grad_3, relu_grad_4, relu_grad_5)]
+
+
+@pytest.mark.parametrize('exercise,fn', IN_PLACE_OUT_G, ids=[f.__name__ for _, f in IN_PLACE_OUT_G])
+def test_editing_out_g_in_place_is_named(exercise, fn):
+    m = msg(fn, exercise)
+    assert 'changed `out.g` in place' in m and '✓' not in m, m
+
+
+def test_sigmoid_that_overwrites_its_input():
+    class Sigmoid(Module):
+        def forward(self, inp): return inp.sigmoid_()
+        def bwd(self, out, inp): inp.g = out * (1 - out) * out.g
+    assert 'changed its input in place' in msg(Sigmoid, 'Sigmoid')
+
+
+def test_learners_mistakes_are_not_blamed_on_the_checker():
+    class Sigmoid:
+        def __call__(self, inp): return torch.sigmoid(inp)
+    m = msg(Sigmoid, 'Sigmoid')
+    assert 'has no `backward` method' in m and 'checker itself' not in m
+    def relu_grad(inp, out): inp.g = torch.zeros(inp.shape, dtype=inp.dtype, device='meta')
+    m = msg(relu_grad, 'relu_grad')
+    assert 'is on meta but the inputs are on cpu' in m and 'checker itself' not in m
+
+
+def test_a_comment_saying_einsum_is_not_einsum():
+    def weight_grad(inp, out_g):
+        # einsum later
+        return inp.t() @ out_g   # "torch.einsum('bi,bj->ij', inp, out_g)"
+    assert 'never called it' in msg(weight_grad, 'weight_grad')
+    from torch import einsum   # a call the counter can't see is still found in the code
+    def weight_grad(inp, out_g): return einsum('bi,bj->ij', inp, out_g)
+    assert check(weight_grad, 'weight_grad').passed
+
+
+def test_named_diagnoses():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = inp.t() @ out.g / inp.shape[0]; b.g = out.g.sum(0)
+    assert 'is the *mean* over the batch' in msg(lin_grad, 'lin_grad') or 'times too small' in msg(lin_grad, 'lin_grad')
+    def weight_grad(inp, out_g): return torch.einsum('bi,bj->bij', inp, out_g)
+    m = msg(weight_grad, 'weight_grad')
+    assert 'batch dimension' in m and 'bias' not in m
+    def relu_grad(inp, out):
+        inp.g = torch.zeros(inp.shape); inp.g[inp > 0] = out.g[inp > 0].float()
+    assert 'is float32 but the inputs are float64' in msg(relu_grad, 'relu_grad')
+
+
+def test_deeper_model_reports_the_layer_nearest_the_loss_first():
+    ref = solutions.forward_and_backward_deep
+    def wrong_w1_and_w3(inp, targ, w1, b1, w2, b2, w3, b3):
+        ref(inp, targ, w1, b1, w2, b2, w3, b3); w1.g = w1.g * 2; w3.g = w3.g * 2
+    assert msg(wrong_w1_and_w3, 'forward_and_backward_deep').startswith('✗ 6. a deeper model: `w3.g`')
+    def swapped(inp, targ, w1, b1, w2, b2, w3, b3):
+        ref(inp, targ, w1, b1, w2, b2, w3, b3); w1.g = w2.g
+    m = msg(swapped, 'forward_and_backward_deep')
+    assert 'that is the shape of `w2.g`' in m and "Did you store w2's gradient in `w1.g`?" in m
+
+
+def test_right_only_for_small_shapes_fails():
+    def mse_grad(inp, targ):
+        t = targ.view(inp.shape)
+        inp.g = 2 * (inp - t) / inp.numel() if inp.shape[0] <= 9 else 2 * (inp - t) / inp.shape[0]
+    assert not check(mse_grad, 'mse_grad').passed
+
+
+def test_the_time_limit_holds(monkeypatch):
+    import signal, sys, threading, time
+    monkeypatch.setattr(practice, 'TIME_LIMIT', 1)
+    def relu_grad(inp, out):
+        while True:
+            try: time.sleep(0.01)
+            except Exception: pass            # swallows ordinary exceptions, not the checker's timeout
+    assert 'ran for more than 1 s' in msg(relu_grad, 'relu_grad')
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    signal.setitimer(signal.ITIMER_REAL, 100)
+    try:
+        check(solutions.reference('relu_grad'), 'relu_grad')
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 95 < left <= 100 and signal.getsignal(signal.SIGALRM) is not None and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0); signal.signal(signal.SIGALRM, old)
+    def quits(inp, out): sys.exit()
+    assert 'called `sys.exit()`' in msg(quits, 'relu_grad')
+
+
+def test_no_time_limit_in_a_thread_is_said(capsys):
+    import threading
+    t = threading.Thread(target=lambda: check(solutions.reference('relu_grad'), 'relu_grad'))
+    t.start(); t.join()
+    assert 'no time limit here' in capsys.readouterr().out
