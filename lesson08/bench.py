@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['VERSIONS', 'bench_data', 'mem_available', 'check_no_chunk', 'measure', 'matmul_floor', 'run_bench', 'table', 'goals',
-           'chart', 'add_args', 'main']
+           'chart', 'add_args', 'check_args', 'main']
 
 # %% ../nbs/08_benchmark.ipynb #c003
 import argparse, json, math, multiprocessing as mp, os, platform, resource, statistics, sys, time
@@ -215,9 +215,25 @@ def add_args(p: argparse.ArgumentParser):
     p.add_argument('--chart', metavar='PATH', help='save a log-scale bar chart (PNG)')
     return p
 
+def check_args(args):
+    "Raise `ValueError` with a one-line reason if the options can't give a meaningful run; checked before anything is timed."
+    if args.n < 1: raise ValueError(f"--n must be at least 1 row, got {args.n}")
+    if args.repeats < 1: raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+    if not (args.device == 'cpu' or args.device == 'cuda' or args.device.startswith('cuda:')):
+        raise ValueError(f"--device must be 'cpu' or 'cuda' (or 'cuda:N'), got {args.device!r}")
+    if not [v for v in args.versions.split(',') if v]: raise ValueError(f"--versions names no version; choose from {','.join(VERSIONS)}")
+    for opt, path in (('--json', args.json), ('--chart', args.chart)):
+        if not path: continue
+        folder = Path(path).resolve().parent
+        if Path(path).is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
+        if not folder.is_dir(): raise ValueError(f"{opt} {path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK): raise ValueError(f"{opt} {path}: the folder {folder} is not writable")
+
 def main(args) -> int:
     "Run the benchmark from parsed arguments, print the table and the goals, and save what was asked for."
-    try: res = run_bench(args.n, args.repeats, [v for v in args.versions.split(',') if v], args.device, not args.no_chunk, not args.in_process)
+    try:
+        check_args(args)
+        res = run_bench(args.n, args.repeats, [v for v in args.versions.split(',') if v], args.device, not args.no_chunk, not args.in_process)
     except (MemoryError, ValueError, RuntimeError) as e: print(f"lesson08 bench: {e}", file=sys.stderr); return 2
     res['goals'] = goals(res)
     print(); print(table(res))

@@ -27,14 +27,27 @@ def course_files() -> list:
     src = notebooks_dir()
     return sorted(src.glob('[0-9]*.ipynb')) + [src/'bench_results.json']
 
-def copy_notebooks(dest, overwrite=False) -> list:
-    "Copy the course files into `dest`, keeping files already there unless `overwrite`; list the ones copied."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+def _note(msg): print(msg, file=sys.stderr)
+
+def copy_notebooks(dest, overwrite=False, note=_note) -> list:
+    "Copy the course files into `dest`, keeping files already there unless `overwrite`, never writing through a link; list the ones copied."
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir(): raise NotADirectoryError(20, 'not a folder', str(dest))
+    dest.mkdir(parents=True, exist_ok=True)
     copied = []
     for nb in course_files():
         target = dest/nb.name
-        if target.exists() and not overwrite: continue
-        shutil.copyfile(nb, target); copied.append(target)
+        if target.is_symlink():                      # dangling or not, a link could lead outside dest
+            note(f"{target} is a symbolic link: not followed and not replaced"); continue
+        if target.is_dir():
+            note(f"{target} is a folder: not replaced"); continue
+        if target.exists() and not overwrite:
+            if target.stat().st_size == 0: note(f"{target} is empty (0 bytes): kept as it is; `--force` replaces it")
+            continue
+        # O_NOFOLLOW: if a link appears at `target` between the checks and the write, the write fails instead of following it
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_NOFOLLOW', 0), 0o666)
+        with os.fdopen(fd, 'wb') as f: f.write(nb.read_bytes())
+        copied.append(target)
     return copied
 
 def plural(n, word) -> str:
@@ -60,7 +73,8 @@ def lab(folder=None, port=None, no_browser=False, extra=()) -> int:
         sys.exit("JupyterLab is not installed here. Install it with `pip install jupyterlab`, "
                  "or copy the notebooks with `lesson08 notebooks DIR` and open them in any Jupyter client.")
     folder = Path(folder or 'lesson08-notebooks')
-    copied = [p for p in copy_notebooks(folder) if p.suffix == '.ipynb']
+    try: copied = [p for p in copy_notebooks(folder) if p.suffix == '.ipynb']
+    except OSError as e: sys.exit(f"lesson08 lab: cannot use {folder} for the notebooks: {e.strerror or e}")
     print(f"Course notebooks in {folder.resolve()} ({plural(len(copied), 'notebook')} copied; notebooks already there are kept).")
     cmd = lab_command(folder, port, no_browser, extra)
     sys.stdout.flush()
@@ -79,7 +93,8 @@ def docs(no_execute=False) -> int:
 def _cmd_lab(a): return lab(a.dir, a.port, a.no_browser, a.jupyter_args)
 
 def _cmd_notebooks(a):
-    copied = [p for p in copy_notebooks(a.dir, a.force) if p.suffix == '.ipynb']
+    try: copied = [p for p in copy_notebooks(a.dir, a.force) if p.suffix == '.ipynb']
+    except OSError as e: sys.exit(f"lesson08 notebooks: cannot copy into {a.dir}: {e.strerror or e}")
     print(f"Copied {plural(len(copied), 'notebook')} to {Path(a.dir).resolve()}" + ("" if a.force else " (notebooks already there are kept; --force overwrites them)"))
     return 0
 

@@ -62,3 +62,47 @@ def test_notebooks_counts_notebooks_in_words(tmp_path):
     (tmp_path/'09_practice.ipynb').unlink()
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     assert out.startswith('Copied 1 notebook to ')
+
+
+def one_line_error(args, cwd=None):
+    r = subprocess.run([BIN/'lesson08', *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=60)
+    assert r.returncode != 0 and 'Traceback' not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    return r.stderr.strip()
+
+
+def test_bad_destinations_get_one_line(tmp_path):
+    f = tmp_path/'a-file'; f.write_text('x')
+    assert 'not a folder' in one_line_error(['notebooks', f])
+    assert 'Not a directory' in one_line_error(['notebooks', f/'under'])
+    assert one_line_error(['notebooks', '/proc/lesson08-course']).startswith('lesson08 notebooks: cannot copy into /proc/lesson08-course')
+    assert f.read_text() == 'x'
+
+
+def test_force_never_writes_outside_dest(tmp_path):
+    dest, outside = tmp_path/'course', tmp_path/'outside'
+    dest.mkdir(); outside.mkdir()
+    (outside/'keep.ipynb').write_text('mine')
+    (dest/'00_data.ipynb').symlink_to(outside/'keep.ipynb')
+    (dest/'01_forward.ipynb').symlink_to(outside/'made-through-a-link.ipynb')
+    (dest/'02_backward.ipynb').mkdir()
+    r = subprocess.run([BIN/'lesson08', 'notebooks', dest, '--force'], capture_output=True, text=True)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr
+    assert sorted(p.name for p in outside.iterdir()) == ['keep.ipynb'] and (outside/'keep.ipynb').read_text() == 'mine'
+    assert 'symbolic link: not followed' in r.stderr and '02_backward.ipynb is a folder' in r.stderr
+
+
+def test_empty_notebook_is_kept_with_a_warning(tmp_path):
+    (tmp_path/'00_data.ipynb').write_bytes(b'')
+    r = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True)
+    assert r.returncode == 0 and 'is empty (0 bytes): kept' in r.stderr and (tmp_path/'00_data.ipynb').read_bytes() == b''
+
+
+def test_meaningless_benchmarks_are_refused_before_they_run(tmp_path):
+    for args, words in [(['--versions', ','], '--versions names no version'), (['--n', '0'], '--n must be at least 1'),
+                        (['--device', 'meta'], "--device must be 'cpu' or 'cuda'"),
+                        (['--json', tmp_path/'missing'/'b.json'], 'does not exist'),
+                        (['--chart', tmp_path/'missing'/'b.png'], 'does not exist')]:
+        t = time.time()
+        assert words in one_line_error(['bench', *args])
+        assert time.time() - t < 30     # refused up front, not after the run
