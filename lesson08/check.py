@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import torch
 
 from .backward import forward_and_backward
-from .forward import mse, model, shape_str
+from .forward import check_tensor, mse, model, shape_str
 
 # %% ../nbs/03_autograd.ipynb #c010
 def forward_and_backward_autograd(inp, targ, w1, b1, w2, b2, input_grad=True):
     "Version 2: forward pass, then `loss.backward()`; stores autograd's gradients as `.g` (`inp.g` only if `input_grad`) and returns the loss."
+    for name, t in zip(['inp', 'targ', 'w1', 'b1', 'w2', 'b2'], (inp, targ, w1, b1, w2, b2)): check_tensor(t, name)
     ts = [t.detach().requires_grad_(True) for t in (w1, b1, w2, b2)]
     xi = inp.detach().requires_grad_(input_grad)
     with torch.enable_grad():

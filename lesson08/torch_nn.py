@@ -9,7 +9,7 @@ __all__ = ['to_linear', 'from_linear', 'TorchModel', 'forward_and_backward_nn']
 import torch
 from torch import nn
 
-from .forward import check_shape, mse
+from .forward import check_shape, check_tensor, mse
 from .layers import check_distinct
 
 # %% ../nbs/06_torch_nn.ipynb #c006
@@ -44,6 +44,7 @@ class TorchModel(nn.Module):
 
 def forward_and_backward_nn(inp, targ, *params, input_grad=True):
     "Version 6 as one call: `TorchModel(*params)`, `loss.backward()`, gradients stored as `.g` in our layout; returns the loss."
+    check_tensor(inp, 'inp')
     m = TorchModel(*params)
     xi = inp.detach().requires_grad_(input_grad)
     loss = m(xi, targ)

@@ -1,0 +1,22 @@
+"""Data enters at the edges: every version's entry point names a list or a numpy array instead of an AttributeError."""
+import pytest
+import torch
+
+from lesson08 import layers, module, torch_nn
+from lesson08.backward import forward_and_backward
+from lesson08.check import forward_and_backward_autograd
+from lesson08.forward import init_params, model
+
+ps = init_params(4, 3, 1)
+x, y = torch.randn(5, 4), torch.randn(5)
+ENTRIES = {'model': lambda xx: model(xx, *ps), 'v1': lambda xx: forward_and_backward(xx, y, *ps),
+           'v2': lambda xx: forward_and_backward_autograd(xx, y, *ps), 'v3': lambda xx: layers.Model(*ps)(xx, y),
+           'v5': lambda xx: module.Model(*ps)(xx, y), 'v6': lambda xx: torch_nn.forward_and_backward_nn(xx, y, *ps)}
+
+
+@pytest.mark.parametrize('entry', list(ENTRIES))
+@pytest.mark.parametrize('kind', ['list', 'numpy'])
+def test_non_tensor_input_is_named(entry, kind):
+    xx = x.tolist() if kind == 'list' else x.numpy()
+    with pytest.raises(TypeError, match=r'is a (list|numpy\.ndarray), expected a torch\.Tensor: convert it with torch\.tensor'):
+        ENTRIES[entry](xx)
