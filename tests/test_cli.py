@@ -105,3 +105,4 @@ def test_meaningless_benchmarks_are_refused_before_they_run(tmp_path):
                         (['--chart', tmp_path/'missing'/'b.png'], 'does not exist')]:
         t = time.time()
         assert words in one_line_error(['bench', *args])
+        assert time.time() - t < 30     # refused up front, not after the run
