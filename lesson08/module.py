@@ -74,8 +74,8 @@ class EinsumLin(Lin):
 
 # %% ../nbs/05_module.ipynb #c020
 class Model:
-    "Layers `lin, Relu, lin, ...` from `(w, b)` pairs with an `Mse` loss; `lin` is `Lin` (v5) or `EinsumLin` (v4)."
-    def __init__(self, *params, lin=Lin, input_grad=True):
+    "Layers `lin, Relu, lin, ...` from `(w, b)` pairs with a loss layer (`Mse` unless `loss`); `lin` is `Lin` (v5) or `EinsumLin` (v4)."
+    def __init__(self, *params, lin=Lin, input_grad=True, loss=Mse):
         if len(params) < 2 or len(params) % 2: raise ValueError(f"Model takes (w, b) pairs, e.g. Model(w1, b1, w2, b2); got {len(params)} tensors")
         check_distinct(params)
         lins = [lin(w, b) for w, b in zip(params[::2], params[1::2])]
@@ -84,11 +84,14 @@ class Model:
         lins[0].input_grad = input_grad
         self.layers = [lins[0]]
         for l in lins[1:]: self.layers += [Relu(), l]
-        self.loss = Mse()
+        self.loss = loss()
 
-    def __call__(self, x, targ):
+    def predict(self, x):
+        "The model's output for `x`, without the loss."
         for l in self.layers: x = l(x)
-        return self.loss(x, targ)
+        return x
+
+    def __call__(self, x, targ): return self.loss(self.predict(x), targ)
 
     def backward(self):
         self.loss.backward()

@@ -13,7 +13,7 @@ def free_port():
 
 
 def test_every_command_has_help():
-    for args in ([], ['lab'], ['notebooks'], ['bench'], ['docs']):
+    for args in ([], ['lab'], ['notebooks'], ['bench'], ['docs'], ['train']):
         r = subprocess.run([BIN/'lesson08', *args, '--help'], capture_output=True, text=True)
         assert r.returncode == 0 and 'usage: lesson08' in r.stdout
 
@@ -59,7 +59,7 @@ def test_notebooks_counts_notebooks_in_words(tmp_path):
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     n = len(list(tmp_path.glob('*.ipynb')))
     assert out.startswith(f'Copied {n} notebooks to ') and (tmp_path/'bench_results.json').is_file()
-    (tmp_path/'09_practice.ipynb').unlink()
+    (tmp_path/'10_practice.ipynb').unlink()
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     assert out.startswith('Copied 1 notebook to ')
 

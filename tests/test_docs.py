@@ -90,7 +90,7 @@ def test_internal_links_and_anchors_resolve(site):
 def test_api_reference_covers_every_export(site):
     import importlib
     api = (site/'course'/'api.html').read_text(encoding='utf-8')
-    for mod in ('data', 'forward', 'backward', 'check', 'layers', 'module', 'torch_nn', 'explorer', 'bench', 'cli', 'checker'):
+    for mod in ('data', 'forward', 'backward', 'check', 'layers', 'module', 'torch_nn', 'explorer', 'bench', 'train', 'cli', 'checker'):
         for name in importlib.import_module(f'lesson08.{mod}').__all__:
             assert f'<code>{name}</code>' in api, f'{mod}.{name} missing from the API reference'
 
@@ -133,7 +133,7 @@ def test_offline_search_finds_lin_grad(site, server):
 def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
     need_browser()
     with chromium_page() as page:
-        page.goto(urljoin(server, 'course/07_explorer.html'))
+        page.goto(urljoin(server, 'course/08_explorer.html'))
         page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=30_000)
         root = page.locator('.l08x').first
         root.scroll_into_view_if_needed()
@@ -165,12 +165,12 @@ def test_pages_show_the_code_they_teach(site):
     assert 'def lin_grad(inp, out, w, b):' in backward and 'def relu_grad(inp, out):' in backward
     assert 'def bwd(self, out, inp):' in module
     assert not (site/'course'/'solutions.html').exists()
-    practice = html.unescape(page_text(site, '09_practice'))
+    practice = html.unescape(page_text(site, '10_practice'))
     assert 'raise NotImplementedError' in practice and 'torch.einsum(' not in practice
 
 
 def test_benchmark_page_draws_its_chart(site):
-    bench = (site/'course'/'08_benchmark.html').read_text(encoding='utf-8')
+    bench = (site/'course'/'09_benchmark.html').read_text(encoding='utf-8')
     assert '&lt;Figure size' not in bench and '<Figure size' not in bench
     assert 'wrote /' not in bench
     assert len(re.findall(r'<img[^>]+src="[^"]*\.png"', bench)) >= 2
