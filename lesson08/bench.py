@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['VERSIONS', 'bench_data', 'mem_available', 'check_no_chunk', 'measure', 'matmul_floor', 'run_bench', 'table', 'goals',
-           'chart', 'add_args', 'check_args', 'main']
+           'goals_text', 'chart', 'add_args', 'check_args', 'main']
 
 # %% ../nbs/09_benchmark.ipynb #c003
 import argparse, json, math, multiprocessing as mp, os, platform, resource, statistics, sys, time
@@ -178,11 +178,24 @@ def table(res) -> str:
     return '\n'.join(lines)
 
 def goals(res) -> dict:
-    "Version 5's three goal ratios: time vs autograd (v2), time vs its own matmuls, peak memory vs autograd."
-    v = res['versions']
-    if 'v5' not in v or 'v2' not in v: return {}
-    return {'v5_time_vs_v2': v['v5']['median_s'] / v['v2']['median_s'], 'v5_time_vs_floor': v['v5']['x_floor'],
-            'v5_peak_vs_v2': v['v5']['peak_bytes'] / max(v['v2']['peak_bytes'], 1)}
+    "Version 5 against autograd like for like (v2-nox: neither computes x.g) in time and peak memory, against its own matmuls, and what x.g costs autograd."
+    v, out = res['versions'], {}
+    if 'v5' in v: out['v5_time_vs_floor'] = v['v5']['x_floor']
+    if 'v5' in v and 'v2-nox' in v:
+        out['v5_time_vs_autograd'] = v['v5']['median_s'] / v['v2-nox']['median_s']
+        out['v5_peak_vs_autograd'] = v['v5']['peak_bytes'] / max(v['v2-nox']['peak_bytes'], 1)
+    if 'v2' in v and 'v2-nox' in v: out['xg_cost'] = v['v2']['median_s'] / v['v2-nox']['median_s']
+    return out
+
+def goals_text(g) -> str:
+    "The goals as sentences, each with its target."
+    lines = []
+    if 'v5_time_vs_autograd' in g:
+        lines.append(f"v5 against autograd, both without x.g: {g['v5_time_vs_autograd']:.2f}× the time (goal ≤ 1.1), "
+                     f"{g['v5_peak_vs_autograd']:.2f}× the peak memory (goal ≤ 1.1)")
+    if 'v5_time_vs_floor' in g: lines.append(f"v5 against its own matmuls: {g['v5_time_vs_floor']:.2f}× (goal ≤ 1.25)")
+    if 'xg_cost' in g: lines.append(f"separately, computing x.g as the lecture's autograd version does costs {g['xg_cost']:.2f}× (v2 against v2-nox)")
+    return '\n'.join(lines)
 
 def chart(res, path=None):
     "A log-scale bar chart of each version's median time (min–max whiskers) with its matmul floor marked; saved to `path` if given."
@@ -237,10 +250,7 @@ def main(args) -> int:
     except (MemoryError, ValueError, RuntimeError) as e: print(f"lesson08 bench: {e}", file=sys.stderr); return 2
     res['goals'] = goals(res)
     print(); print(table(res))
-    if res['goals']:
-        g = res['goals']
-        print(f"\nv5 goals: time {g['v5_time_vs_v2']:.2f}× autograd (goal ≤ 0.8), {g['v5_time_vs_floor']:.2f}× its matmuls (goal ≤ 1.25), "
-              f"peak memory {g['v5_peak_vs_v2']:.2f}× autograd (goal ≤ 1.1)")
+    if res['goals']: print('\n' + goals_text(res['goals']))
     if args.json: Path(args.json).write_text(json.dumps(res, indent=1)); print(f"wrote {args.json}")
     if args.chart: chart(res, args.chart); print(f"wrote {args.chart}")
     return 0

@@ -49,7 +49,7 @@ def _plot(grad_name, g, wgrad_name=None, wg=None):
         j = int(wg.norm(dim=0).argmax())
         im = ax.imshow(wg[:, j].reshape(28, 28).float().cpu().numpy(), cmap='RdBu_r')
         v = float(wg[:, j].abs().max()); im.set_clim(-v, v); ax.axis('off'); fig.colorbar(im, ax=ax, shrink=0.8)
-        title = f"{wgrad_name}[:, {j}] as 28×28: hidden unit {j}'s 784 weights"
+        title = f"{wgrad_name}[:, {j}] as 28×28: the gradients of hidden unit {j}'s 784 weights"
     elif wg is not None and wg.numel() > 1 and min(wg.shape) > 1 and wg.numel() <= 4096:
         im = ax.imshow(wg.float().cpu().numpy(), cmap='RdBu_r', aspect='auto')
         v = float(wg.abs().max()); im.set_clim(-v, v); fig.colorbar(im, ax=ax, shrink=0.8)

@@ -19,7 +19,7 @@ def test_json_has_every_version(tmp_path):
     assert list(res['versions']) == list(bench.VERSIONS)
     for v in res['versions'].values():
         assert v['median_s'] > 0 and v['peak_bytes'] >= 0 and v['x_floor'] > 0 and len(v['times_s']) == 1
-    assert set(res['goals']) == {'v5_time_vs_v2', 'v5_time_vs_floor', 'v5_peak_vs_v2'}
+    assert set(res['goals']) == {'v5_time_vs_floor', 'v5_time_vs_autograd', 'v5_peak_vs_autograd', 'xg_cost'}
     assert res['floor']['train_flops'] == 2 * 600 * (784 * 50 * 2 + 50 * 3)
     assert 'v5' in r.stdout and 'floor' in r.stdout and (tmp_path/'c.png').stat().st_size > 1000
 
