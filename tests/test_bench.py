@@ -5,7 +5,6 @@ from pathlib import Path
 import torch
 
 from lesson08 import bench
-from lesson08.backward import outer_sum
 
 BIN = Path(sys.executable).parent
 
@@ -22,16 +21,6 @@ def test_json_has_every_version(tmp_path):
     assert set(res['goals']) == {'v5_time_vs_floor', 'v5_time_vs_autograd', 'v5_peak_vs_autograd', 'xg_cost'}
     assert res['floor']['train_flops'] == 2 * 600 * (784 * 50 * 2 + 50 * 3)
     assert 'v5' in r.stdout and 'floor' in r.stdout and (tmp_path/'c.png').stat().st_size > 1000
-
-
-def test_chunked_outer_product_equals_unchunked():
-    g = torch.Generator().manual_seed(0)
-    a, b = torch.randn(257, 40, generator=g, dtype=torch.float64), torch.randn(257, 9, generator=g, dtype=torch.float64)
-    whole = outer_sum(a, b, max_bytes=None)
-    for budget in (1, 40 * 9 * 8 * 10, 40 * 9 * 8 * 256):
-        assert torch.allclose(outer_sum(a, b, max_bytes=budget), whole, rtol=1e-12, atol=1e-12)
-    ai, bi = torch.randint(-4, 5, (300, 30), generator=g).float(), torch.randint(-4, 5, (300, 7), generator=g).float()
-    assert torch.equal(outer_sum(ai, bi, max_bytes=30 * 7 * 4 * 16), outer_sum(ai, bi, max_bytes=None))
 
 
 def test_no_chunk_is_refused_without_memory():
