@@ -308,6 +308,22 @@ def _check_weight_grad(fn):
     if not (calls[0] or _calls_einsum(fn)):
         raise Mistake("gives the right numbers, but this exercise asks you to compute it with `torch.einsum` (your function never called it)")
 
+def _check_cross_entropy_grad(fn):
+    for p in _problems(7, ((6, 5, 3), (1, 4, 2), (9, 3, 10), (5, 6, 1))):
+        c = max(p.b, 2)
+        inp = p.randn(p.n, c) * 3
+        targ = torch.randint(c, (p.n,), generator=torch.Generator().manual_seed(p.n * 31 + c))
+        ref, = _ag(lambda z: torch.nn.functional.cross_entropy(z, targ).backward(), inp)
+        snap = _snapshot(inp=inp, targ=targ)
+        _run(fn, inp, targ)
+        _unchanged(snap, inp=inp, targ=targ)
+        prob, onehot = torch.softmax(inp, -1), torch.nn.functional.one_hot(targ, c).to(p.dtype)
+        compare('inp.g', getattr(inp, 'g', None), ref, [
+            (ref * p.n, f"is N = {p.n} times too big: the loss is the *mean* over the N rows, so divide by N"),
+            (prob / p.n, "is the softmax alone: subtract the one-hot target (1 at the right class of each row)"),
+            ((inp - onehot) / p.n, "subtracts the one-hot target from the logits: take the softmax of the logits first"),
+            (-ref, "has the wrong sign: it is softmax minus one-hot, not the other way round")], n=p.n)
+
 # %% ../nbs/12_checker.ipynb #c014
 PROGRESS_FILE = 'lesson08-progress.json'   # beside your notebooks: Jupyter runs a notebook in its own folder
 PRAISE = ['Well done!', 'Nice work.', 'Exactly right.', 'Spot on.', 'Great, that is the chain rule at work.', 'Perfect.', 'Excellent.']
@@ -384,6 +400,9 @@ EXERCISES = {e.name: e for e in [
     Exercise('weight_grad', '7. weight gradient with einsum', _check_weight_grad,
              "name the indices: inp is `bi`, out.g is `bj`, and the result is `ij`. An index that is in both inputs but not in "
              "the output is summed over."),
+    Exercise('cross_entropy_grad', '8. cross-entropy gradient', _check_cross_entropy_grad,
+             "the gradient of the mean cross-entropy with respect to the logits is (softmax − one-hot) / N. Subtract the row's "
+             "largest logit before `exp` so that nothing overflows; `targ` holds each row's class number."),
 ]}
 
 def exercise(name) -> Exercise:
