@@ -16,9 +16,9 @@ import torch
 def _v1(x, y, ps):
     from lesson08.backward import forward_and_backward; forward_and_backward(x, y, *ps)
 def _v2(x, y, ps):
-    from lesson08.check import forward_and_backward_autograd; forward_and_backward_autograd(x, y, *ps, input_grad=True)
+    from lesson08.gradcheck import forward_and_backward_autograd; forward_and_backward_autograd(x, y, *ps, input_grad=True)
 def _v2_nox(x, y, ps):
-    from lesson08.check import forward_and_backward_autograd; forward_and_backward_autograd(x, y, *ps, input_grad=False)
+    from lesson08.gradcheck import forward_and_backward_autograd; forward_and_backward_autograd(x, y, *ps, input_grad=False)
 def _v3(x, y, ps):
     from lesson08.layers import forward_and_backward_layers; forward_and_backward_layers(x, y, *ps)
 def _v4(x, y, ps):

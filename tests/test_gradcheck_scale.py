@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from lesson08.check import check_version, forward_and_backward_autograd
+from lesson08.gradcheck import check_version, forward_and_backward_autograd
 from lesson08.data import get_mnist
 from lesson08.forward import init_params
 

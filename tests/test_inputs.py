@@ -4,7 +4,7 @@ import torch
 
 from lesson08 import layers, module, torch_nn
 from lesson08.backward import forward_and_backward
-from lesson08.check import forward_and_backward_autograd
+from lesson08.gradcheck import forward_and_backward_autograd
 from lesson08.forward import init_params, model
 
 ps = init_params(4, 3, 1)
