@@ -187,36 +187,36 @@ def _check_relu_grad(fn):
             ((inp > 0).to(p.dtype) * out, "multiplies the mask by `out` where `out.g` belongs: the gradient flowing in is `out.g`, not the layer's output"),
             (-ref, "has the wrong sign")], n=p.n)
 
-def _lin_mistakes(inp, out, w, b, og):
-    "Known wrong answers for the three gradients of a linear layer whose output gradient is `og`."
+def _lin_mistakes(inp, out, w, b, out_g):
+    "Known wrong answers for the three gradients of a linear layer whose output gradient is `out_g`."
     ones, n = torch.ones_like(out), inp.shape[0]
     return {
         'inp.g': [(ones @ w.t(), "ignores the gradient from above: `out.g` must be multiplied in"),
                   (out @ w.t(), "uses `out` where `out.g` belongs: the gradient flowing in is `out.g`")],
         'w.g': [(inp.t() @ ones, "ignores the gradient from above: `out.g` must be multiplied in (a sum over the batch of `inp` times `out.g`)"),
                 (inp.t() @ out, "uses `out` where `out.g` belongs: the weight gradient pairs the input with the *gradient* of the output"),
-                (inp.t() @ og / n, f"is N = {n} times too small: it is the *mean* over the batch. Each row's contribution adds up, "
+                (inp.t() @ out_g / n, f"is N = {n} times too small: it is the *mean* over the batch. Each row's contribution adds up, "
                                    f"so the weight gradient is the *sum*; the 1/N belongs to the loss's gradient alone, which `out.g` already carries")],
-        'b.g': [(og.mean(0), "is the *mean* of `out.g` over the batch: the bias is added to every row, so its gradient is the *sum*"),
+        'b.g': [(out_g.mean(0), "is the *mean* of `out.g` over the batch: the bias is added to every row, so its gradient is the *sum*"),
                 (out.sum(0), "sums `out` where `out.g` belongs")],
     }
 
 def _check_lin(run):
     "Shared by the function and the Module exercise: `run(inp, out_g, w, b)` returns `(inp, out, w, b)` with `.g`s set."
     for p in _problems(3):
-        inp, w, b, og = p.randn(p.n, p.a), p.randn(p.a, p.b), p.randn(p.b), p.randn(p.n, p.b)
-        refs = dict(zip(['inp.g', 'w.g', 'b.g'], _ag(lambda i, w_, b_: (i @ w_ + b_).backward(og), inp, w, b)))
-        og_snap, snap = og.clone(), _snapshot(inp=inp, w=w, b=b)
-        inp, out, w, b = run(inp, og, w, b)
+        inp, w, b, out_g = p.randn(p.n, p.a), p.randn(p.a, p.b), p.randn(p.b), p.randn(p.n, p.b)
+        refs = dict(zip(['inp.g', 'w.g', 'b.g'], _ag(lambda i, w_, b_: (i @ w_ + b_).backward(out_g), inp, w, b)))
+        out_g_before, snap = out_g.clone(), _snapshot(inp=inp, w=w, b=b)
+        inp, out, w, b = run(inp, out_g, w, b)
         _unchanged(snap, inp=inp, w=w, b=b)
-        if not torch.equal(og, og_snap) or getattr(out, 'g', og) is not og or not torch.equal(out.g, og_snap):
-            _unchanged({'out.g': og_snap}, out=out)
-        wrong = _lin_mistakes(inp, out, w, b, og_snap)
+        if not torch.equal(out_g, out_g_before) or getattr(out, 'g', out_g) is not out_g or not torch.equal(out.g, out_g_before):
+            _unchanged({'out.g': out_g_before}, out=out)
+        wrong = _lin_mistakes(inp, out, w, b, out_g_before)
         for nm, t in zip(['inp.g', 'w.g', 'b.g'], [inp, w, b]): compare(nm, getattr(t, 'g', None), refs[nm], wrong[nm], n=p.n)
 
 def _check_lin_grad(fn):
-    def run(inp, og, w, b):
-        out = inp @ w + b; out.g = og
+    def run(inp, out_g, w, b):
+        out = inp @ w + b; out.g = out_g
         _run(fn, inp, out, w, b); return inp, out, w, b
     _check_lin(run)
 
@@ -230,11 +230,11 @@ def _layer(cls, *args):
     return layer
 
 def _check_Lin(cls):
-    def run(inp, og, w, b):
+    def run(inp, out_g, w, b):
         layer = _layer(cls, w, b)
         out = _run(layer, inp, what='the forward pass')
         if not isinstance(out, torch.Tensor): raise Mistake(f"the forward pass returned {type(out).__name__}, expected a tensor")
-        out.g = og
+        out.g = out_g
         _run(layer.backward, what='`bwd`')
         return inp, out, w, b
     _check_lin(run)
@@ -297,13 +297,13 @@ def _check_weight_grad(fn):
     calls, real = [0], torch.einsum
     def counting(*a, **k): calls[0] += 1; return real(*a, **k)
     for p in _problems(6):
-        inp, og = p.randn(p.n, p.a), p.randn(p.n, p.b)
-        ref = inp.t() @ og
+        inp, out_g = p.randn(p.n, p.a), p.randn(p.n, p.b)
+        ref = inp.t() @ out_g
         torch.einsum = counting          # count the calls your function makes while it runs
-        try: got = _run(fn, inp, og)
+        try: got = _run(fn, inp, out_g)
         finally: torch.einsum = real
         if got is None: raise Mistake("your function returned None: it should `return` the weight gradient")
-        compare('the result', got, ref, [(inp.t() @ torch.ones_like(og), "ignores `out.g`"),
+        compare('the result', got, ref, [(inp.t() @ torch.ones_like(out_g), "ignores `out.g`"),
                                          (ref / p.n, f"is N = {p.n} times too small: the weight gradient is the *sum* over the batch, not the mean")], n=p.n)
     if not (calls[0] or _calls_einsum(fn)):
         raise Mistake("gives the right numbers, but this exercise asks you to compute it with `torch.einsum` (your function never called it)")

@@ -33,7 +33,7 @@ def _kind(layer):
 # %% ../nbs/08_explorer.ipynb #c009
 LETTERS = 'uvtsrqponmlkjihgfedcba'
 
-def _sym(t, n):
+def _shape_n(t, n):
     "Shape of `t` with the batch size written as N."
     return '(' + ','.join('N' if (i == 0 and s == n) else str(s) for i, s in enumerate(t.shape)) + ')'
 
@@ -67,8 +67,8 @@ def _line(src, pat):
 
 def explorer_data(model, x, y, plots=True) -> dict:
     "Run `model` forward and backward on `x, y` and return the explorer's content: formula, diagram and one record per chain-rule step."
-    n, lays = x.shape[0], list(model.layers)
-    kinds = [_kind(l) for l in lays]
+    n, model_layers = x.shape[0], list(model.layers)
+    kinds = [_kind(l) for l in model_layers]
     loss = model(x, y); model.backward()
     if kinds[0] != 'lin' or kinds[-1] != 'lin': raise TypeError("the explorer expects a model that starts and ends with a linear layer")
     lin_ix = [i for i, k in enumerate(kinds) if k == 'lin']
@@ -80,33 +80,33 @@ def explorer_data(model, x, y, plots=True) -> dict:
         else: relu_k += 1; fns.append(('ReLU', str(relu_k) if n_relu > 1 else ''))
     funcs = [('MSE', '')] + fns[::-1]                       # in chain-rule order: loss first
     letters = [LETTERS[i] for i in range(len(funcs) - 1)] + ['x']
-    acts = [_inp(l) for l in lays] + [model.loss.args[0] if hasattr(model.loss, 'args') else model.loss.inp]
+    acts = [_inp(l) for l in model_layers] + [model.loss.args[0] if hasattr(model.loss, 'args') else model.loss.inp]
     act_names = letters[::-1]                               # acts[0] is x ... acts[-1] is u
     name_of = lambda i: act_names[i]
-    pname = lambda k, i: f"{k}{lin_ix.index(i) + 1}"
+    param_name = lambda k, i: f"{k}{lin_ix.index(i) + 1}"
     fn_tex = lambda f, s: (r'\text{' + f + '}' if f != 'l' else 'l') + (f'_{{{s}}}' if s else '')
     steps = []
     for k, ((fn, sub), v) in enumerate(zip(funcs, letters)):
-        li = len(lays) - k                                 # index into lays (len(lays) means the loss)
-        layer = model.loss if k == 0 else lays[li]
+        layer_ix = len(model_layers) - k                                 # index into model_layers (len(model_layers) means the loss)
+        layer = model.loss if k == 0 else model_layers[layer_ix]
         src, where = _bwd_source(layer)
-        inp_t, a_in = acts[li], name_of(li)               # the tensor this factor differentiates with respect to
-        a_out = name_of(li + 1) if k else None             # ...and the one whose gradient flows in from above
+        inp_t, a_in = acts[layer_ix], name_of(layer_ix)               # the tensor this factor differentiates with respect to
+        a_out = name_of(layer_ix + 1) if k else None             # ...and the one whose gradient flows in from above
         ops, computes, main = [], [], _line(src, 'inp.g=')
         if k == 0:
-            ops.append({'code': f"{a_in}.g = 2·({a_in} − y) / {a_in}.numel()", 'shapes': f"{_sym(inp_t, n)} − {_sym(inp_t, n)} → {_sym(inp_t, n)}", 'note': 'elementwise; y is viewed as a column, never broadcast to (N,N)'})
+            ops.append({'code': f"{a_in}.g = 2·({a_in} − y) / {a_in}.numel()", 'shapes': f"{_shape_n(inp_t, n)} − {_shape_n(inp_t, n)} → {_shape_n(inp_t, n)}", 'note': 'elementwise; y is viewed as a column, never broadcast to (N,N)'})
             computes.append(f'{a_in}.g'); plot = _plot(f'{a_in}.g', inp_t.g) if plots else None
-        elif kinds[li] == 'relu':
-            ops.append({'code': f"{a_in}.g = ({a_in} > 0) · {a_out}.g", 'shapes': f"{_sym(inp_t, n)} · {_sym(inp_t, n)} → {_sym(inp_t, n)}", 'note': 'elementwise mask: the gradient passes where the unit was on'})
+        elif kinds[layer_ix] == 'relu':
+            ops.append({'code': f"{a_in}.g = ({a_in} > 0) · {a_out}.g", 'shapes': f"{_shape_n(inp_t, n)} · {_shape_n(inp_t, n)} → {_shape_n(inp_t, n)}", 'note': 'elementwise mask: the gradient passes where the unit was on'})
             computes.append(f'{a_in}.g'); plot = _plot(f'{a_in}.g', inp_t.g) if plots else None
         else:
             w, b, out_g = layer.w, layer.b, layer.out.g
-            wn, bn = pname('w', li), pname('b', li)
+            wn, bn = param_name('w', layer_ix), param_name('b', layer_ix)
             if getattr(layer, 'input_grad', True):
-                ops.append({'code': f"{a_in}.g = {a_out}.g @ {wn}ᵀ", 'shapes': f"{_sym(out_g, n)} @ {shape_str(w).replace(' ', '')}ᵀ → {_sym(inp_t, n)}", 'note': 'the gradient that flows on to the layer below'})
+                ops.append({'code': f"{a_in}.g = {a_out}.g @ {wn}ᵀ", 'shapes': f"{_shape_n(out_g, n)} @ {shape_str(w).replace(' ', '')}ᵀ → {_shape_n(inp_t, n)}", 'note': 'the gradient that flows on to the layer below'})
                 computes.append(f'{a_in}.g')
-            ops.append({'code': f"{wn}.g = {a_in}ᵀ @ {a_out}.g", 'shapes': f"{_sym(inp_t, n)}ᵀ @ {_sym(out_g, n)} → {shape_str(w).replace(' ', '')}", 'note': f'sums over the batch: one outer product per row, N = {n:,} rows'})
-            ops.append({'code': f"{bn}.g = {a_out}.g.sum(0)", 'shapes': f"{_sym(out_g, n)}.sum(0) → {shape_str(b).replace(' ', '')}", 'note': 'sums over the batch: the bias is added to every row'})
+            ops.append({'code': f"{wn}.g = {a_in}ᵀ @ {a_out}.g", 'shapes': f"{_shape_n(inp_t, n)}ᵀ @ {_shape_n(out_g, n)} → {shape_str(w).replace(' ', '')}", 'note': f'sums over the batch: one outer product per row, N = {n:,} rows'})
+            ops.append({'code': f"{bn}.g = {a_out}.g.sum(0)", 'shapes': f"{_shape_n(out_g, n)}.sum(0) → {shape_str(b).replace(' ', '')}", 'note': 'sums over the batch: the bias is added to every row'})
             computes += [f'{wn}.g', f'{bn}.g']
             plot = _plot(f'{a_in}.g', out_g, f'{wn}.g', w.g) if plots else None
         params_lines = [i for i, l in enumerate(src) if any(p in l.replace(' ', '') for p in ('.w.g=', '.b.g='))]
@@ -114,7 +114,7 @@ def explorer_data(model, x, y, plots=True) -> dict:
             'label': f"∂{fn}{sub}/∂{v}" if fn != 'l' else f"∂l{sub}/∂{v}",
             'fn': fn, 'sub': sub, 'wrt': v, 'args': f'{v}, y' if k == 0 else v,
             'latex': rf"\frac{{\partial}}{{\partial {v}}}{fn_tex(fn, sub)}({v}{', y' if k == 0 else ''})",
-            'node': 2 * li + 1,
+            'node': 2 * layer_ix + 1,
             'source': where, 'code': src, 'main_line': main, 'param_lines': params_lines,
             'ops': ops, 'computes': computes, 'plot': plot,
         })
@@ -123,16 +123,16 @@ def explorer_data(model, x, y, plots=True) -> dict:
     nodes = []
     for i, a in enumerate(acts):
         an = name_of(i)
-        nodes.append({'kind': 'act', 'name': an, 'shape': _sym(a, n), 'grad': f'{an}.g', 'grad_shape': _sym(a, n),
+        nodes.append({'kind': 'act', 'name': an, 'shape': _shape_n(a, n), 'grad': f'{an}.g', 'grad_shape': _shape_n(a, n),
                       'grad_step': step_of.get(f'{an}.g')})
-        if i < len(lays):
-            l, (fn, sub) = lays[i], fns[i]
+        if i < len(model_layers):
+            l, (fn, sub) = model_layers[i], fns[i]
             params = []
             if kinds[i] == 'lin':
                 for p, t in (('w', l.w), ('b', l.b)):
-                    nm = pname(p, i)
+                    nm = param_name(p, i)
                     params.append({'name': nm, 'shape': shape_str(t).replace(' ', ''), 'grad': f'{nm}.g', 'grad_shape': shape_str(t).replace(' ', ''), 'grad_step': step_of.get(f'{nm}.g')})
-            nodes.append({'kind': 'fn', 'name': f"{fn}{sub}", 'label': f"{fn}{sub}: {l!r}", 'params': params, 'step': len(lays) - i})
+            nodes.append({'kind': 'fn', 'name': f"{fn}{sub}", 'label': f"{fn}{sub}: {l!r}", 'params': params, 'step': len(model_layers) - i})
     nodes.append({'kind': 'fn', 'name': 'MSE', 'label': f"MSE: {model.loss!r} → loss {float(loss):.4g}", 'params': [], 'step': 0})
     latex = r' \times '.join(s['latex'] for s in steps)
     return {'n': n, 'latex': latex, 'steps': steps, 'nodes': nodes, 'loss': float(loss)}
