@@ -7,7 +7,7 @@
 3. api: write docs/course/api.md, an index of every exported name;
 4. sphinx: build docs/_build/html with MyST-NB and the nbdev bridge in docs/_ext.
 """
-import argparse, hashlib, importlib, json, re, shutil, subprocess, sys, time
+import argparse, functools, hashlib, importlib, json, re, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,11 +38,22 @@ def vendor():
     stamp.write_text(want)
 
 
-def _skip_slow(nb):
-    "A copy of `nb` (beside it, so relative paths still work) whose `#| slow` cells nbconvert will skip, as nbdev_test does."
+@functools.lru_cache(maxsize=None)
+def _bridge():
+    "The Sphinx extension's module (docs/_ext/nbdev_bridge.py), loaded from its file."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('nbdev_bridge', DOCS/'_ext'/'nbdev_bridge.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+
+def _skip_flagged(nb):
+    "A copy of `nb` (beside it, so relative paths still work) whose cells flagged with one of nbdev's `tst_flags` nbconvert will skip, as nbdev_test does."
+    from nbdev.config import get_config
+    flags = set(get_config().get('tst_flags', '').split())
     d = json.loads(nb.read_text(encoding='utf-8'))
     for c in d['cells']:
-        if c['cell_type'] == 'code' and re.match(r'\s*#\|\s*slow\b', ''.join(c['source'])):
+        if c['cell_type'] == 'code' and flags & set(_bridge().directives(''.join(c['source']))[0]):
             c.setdefault('metadata', {}).setdefault('tags', []).append('skip-execution')
     tmp = nb.with_name(f'.{nb.stem}.docs-build.ipynb')
     tmp.write_text(json.dumps(d), encoding='utf-8')
@@ -55,7 +66,7 @@ def execute(workers=2, only_missing=False):
     nbs = [nb for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')) if not (only_missing and (COURSE/nb.name).exists())]
     def run(nb):
         t = time.time()
-        src = _skip_slow(nb)
+        src = _skip_flagged(nb)
         r = subprocess.run([BIN/'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.store_widget_state=True',
                             '--ExecutePreprocessor.timeout=600', '--log-level=ERROR', '--output', nb.name,
                             '--output-dir', COURSE, src], capture_output=True, text=True, cwd=nb.parent)
@@ -69,10 +80,8 @@ def execute(workers=2, only_missing=False):
 def api():
     "Write course/api.md: every exported name, grouped by module, linked to its documentation."
     from docutils.nodes import make_id
-    sys.path.insert(0, str(DOCS/'_ext'))
-    from nbdev_bridge import _pages
     lines = ['# API reference', '', 'Every name that `lesson08` exports, by module, in lecture order.', '']
-    mods = {mod: page for mod, page in _pages(ROOT).items() if (ROOT/'lesson08'/f'{mod}.py').exists()}
+    mods = {mod: page for mod, page in _bridge().pages(ROOT).items() if (ROOT/'lesson08'/f'{mod}.py').exists()}
     for mod, page in sorted(mods.items(), key=lambda kv: kv[1]):
         m = importlib.import_module(f'lesson08.{mod}')
         lines += [f'## `lesson08.{mod}`', '', f'From [{page}]({page}.ipynb): {(m.__doc__ or "").strip()}', '',

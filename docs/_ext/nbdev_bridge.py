@@ -17,7 +17,7 @@ DROP = {'hide', 'default_exp'}
 _directive = re.compile(r'^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
 
 
-def _directives(src):
+def directives(src):
     "Split leading `#| key: value` lines from a code cell: ({key: value}, remaining source)."
     lines, d = src.split('\n'), {}
     while lines and (m := _directive.match(lines[0])):
@@ -25,7 +25,7 @@ def _directives(src):
     return d, '\n'.join(lines)
 
 
-def _pages(root):
+def pages(root):
     "Module name (from each notebook's `default_exp`) and unnumbered notebook name -> page name."
     out = {}
     for nb in sorted((root/'nbs').glob('[0-9]*.ipynb')):
@@ -63,7 +63,7 @@ def process(text, cfg, pages, path):
             c = {'cell_type': 'markdown', 'metadata': {}, 'source': f"# {meta.get('title', '')}\n\n{meta.get('description', '')}"}
         elif c['cell_type'] == 'markdown': c['source'] = _unlink_headings(c['source'])
         elif c['cell_type'] == 'code':
-            d, c['source'] = _directives(c['source'])
+            d, c['source'] = directives(c['source'])
             if DROP & d.keys() or d.get('include') == 'false': continue
             tags = c.setdefault('metadata', {}).setdefault('tags', [])
             if d.get('echo') == 'false': tags.append('remove-input')
@@ -89,7 +89,7 @@ def process(text, cfg, pages, path):
 def _source_read(app, docname, source):
     if not docname.startswith('course/') or not (Path(app.srcdir)/f'{docname}.ipynb').exists(): return
     from nbdev.config import get_config
-    source[0] = process(source[0], get_config(), _pages(Path(app.srcdir).parent), Path(app.srcdir)/f'{docname}.ipynb')
+    source[0] = process(source[0], get_config(), pages(Path(app.srcdir).parent), Path(app.srcdir)/f'{docname}.ipynb')
 
 
 def setup(app):
