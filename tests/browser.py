@@ -57,3 +57,8 @@ RED_FACTORS = """() => [...document.querySelectorAll('mjx-container')].map(c => 
     const fracs = [...c.querySelectorAll('mjx-mfrac')];
     return {fracs: fracs.length, red: fracs.filter(red).length, any: [...c.querySelectorAll('*')].some(red)};
   }).filter(f => f.any)"""
+
+# Scroll the first formula with a red part into the middle of the view (for the screenshot).
+SCROLL_TO_RED = """() => { const red = [...document.querySelectorAll('mjx-container')].find(c =>
+    [...c.querySelectorAll('*')].some(e => getComputedStyle(e).color === 'rgb(255, 0, 0)'));
+  if (red) red.scrollIntoView({block: 'center'}); return !!red; }"""

@@ -6,7 +6,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
-from browser import RED_FACTORS, chromium_page, need_browser
+from browser import RED_FACTORS, SCROLL_TO_RED, chromium_page, need_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT/'docs'/'_build'/'html'
@@ -184,6 +184,6 @@ def test_one_red_factor_on_the_docs_site(site, server, artifacts):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
         page.evaluate("() => MathJax.startup.promise")
         found = page.evaluate(RED_FACTORS)
-        page.locator('mjx-container:has(mjx-mstyle)').first.scroll_into_view_if_needed()
+        assert page.evaluate(SCROLL_TO_RED); page.wait_for_timeout(300)
         page.screenshot(path=str(artifacts/'docs-red-factor.png'))
     assert found == [{'fracs': 4, 'red': 1, 'any': True}] * 4, found

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import RED_FACTORS, chromium_page, free_port, need_browser, wait_http
+from browser import RED_FACTORS, SCROLL_TO_RED, chromium_page, free_port, need_browser, wait_http
 from test_explorer_browser import TOKEN, run_all_and_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_one_red_factor_in_jupyterlab(tmp_path, artifacts):
             deadline = time.time() + 30
             while time.time() < deadline and len(page.evaluate(RED_FACTORS)) < 4: time.sleep(0.5)
             found = page.evaluate(RED_FACTORS)
-            page.locator('mjx-container:has(mjx-mstyle)').first.scroll_into_view_if_needed()
+            assert page.evaluate(SCROLL_TO_RED); page.wait_for_timeout(300)
             page.screenshot(path=str(artifacts/'lab-red-factor.png'))
     finally: stop(lab)
     assert found == [{'fracs': 4, 'red': 1, 'any': True}] * 4, found
