@@ -8,9 +8,8 @@ __all__ = ['Module', 'Relu', 'Mse', 'Lin', 'EinsumLin', 'Model', 'forward_and_ba
 # %% ../nbs/05_module.ipynb #c003
 import torch
 
-from .backward import grad_of
-from .forward import check_shape, match_targ, mse, relu
-from .layers import check_distinct
+from . import layers
+from .forward import check_shape, mse, relu
 
 # %% ../nbs/05_module.ipynb #c005
 class Module:
@@ -24,8 +23,12 @@ class Module:
     def bwd(self, out, *args): raise NotImplementedError(f"{type(self).__name__} must define bwd()")
 
     def backward(self):
+        "Check, once for every layer, that the forward pass ran and the gradient from above arrived; then run `bwd`."
         if not hasattr(self, 'args'):
             raise RuntimeError(f"{self!r}.backward() was called before a forward pass: call the layer (or the model) on an input first")
+        if self.out.ndim and getattr(self.out, 'g', None) is None:     # a loss's scalar output needs no gradient from above
+            raise RuntimeError(f"{self!r}.backward(): out.g is missing. Run the backward pass of the layer after this one first "
+                               f"(the backward pass runs from the loss back to the input)")
         self.bwd(self.out, *self.args)
 
     def __repr__(self): return f"{type(self).__name__}()"
@@ -34,15 +37,12 @@ class Module:
 class Relu(Module):
     "ReLU layer: forward `max(inp, 0)`; `bwd` lets the gradient through where `inp > 0`."
     def forward(self, inp): return relu(inp)
-    def bwd(self, out, inp):
-        grad_of(out, 'out')
-        inp.g = torch.where(inp > 0, out.g, 0.)
+    def bwd(self, out, inp): inp.g = torch.where(inp > 0, out.g, 0.)
 
 class Mse(Module):
     "Mean-squared-error loss layer; `bwd` sets `inp.g`, the loss's gradient with respect to the predictions."
     def forward(self, inp, targ): return mse(inp, targ)
-    def bwd(self, out, inp, targ):
-        inp.g = 2. * (inp - match_targ(inp, targ).to(inp.dtype)) / inp.numel()
+    def bwd(self, out, inp, targ): inp.g = 2. * (inp - targ.view(inp.shape)) / inp.numel()
 
 # %% ../nbs/05_module.ipynb #c016
 class Lin(Module):
@@ -51,53 +51,33 @@ class Lin(Module):
         check_shape(w, (None, None), 'w'); check_shape(b, (w.shape[1],), 'b')
         self.w, self.b, self.input_grad = w, b, input_grad
 
-    def forward(self, inp):
+    def __call__(self, inp):
         check_shape(inp, (None, self.w.shape[0]), f'the input of {self!r}')
-        return inp @ self.w + self.b
+        return super().__call__(inp)
+
+    def forward(self, inp): return inp @ self.w + self.b
 
     def bwd(self, out, inp):
-        grad_of(out, 'out')
         if self.input_grad: inp.g = out.g @ self.w.t()
-        self.w.g = inp.t() @ out.g
+        self.w.g = self.weight_grad(inp, out.g)
         self.b.g = out.g.sum(0)
+
+    def weight_grad(self, inp, g):
+        "The weight gradient: the sum over the batch of `inp[b] ⊗ g[b]`, as a matrix product."
+        return inp.t() @ g
 
     def __repr__(self):
         return f"{type(self).__name__}({self.w.shape[0]} → {self.w.shape[1]}, {str(self.w.dtype)[6:]}" + ('' if self.input_grad else ', input_grad=False') + ')'
 
 class EinsumLin(Lin):
-    "Linear layer, version 4: like `Lin`, but the weight gradient is written `einsum('bi,bj->ij', inp, out.g)`."
-    def bwd(self, out, inp):
-        grad_of(out, 'out')
-        if self.input_grad: inp.g = out.g @ self.w.t()
-        self.w.g = torch.einsum('bi,bj->ij', inp, out.g)
-        self.b.g = out.g.sum(0)
+    "Linear layer, version 4: `Lin` with the weight gradient written `einsum('bi,bj->ij', inp, out.g)`."
+    def weight_grad(self, inp, g): return torch.einsum('bi,bj->ij', inp, g)
 
 # %% ../nbs/05_module.ipynb #c020
-class Model:
-    "Layers `lin, Relu, lin, ...` from `(w, b)` pairs with a loss layer (`Mse` unless `loss`); `lin` is `Lin` (v5) or `EinsumLin` (v4)."
+class Model(layers.Model):
+    "Version 5 (version 4 with `lin=EinsumLin`): the layers notebook's `Model`, built from this notebook's `Lin`, `Relu` and `Mse` (or `loss`)."
     def __init__(self, *params, lin=Lin, input_grad=True, loss=Mse):
-        if len(params) < 2 or len(params) % 2: raise ValueError(f"Model takes (w, b) pairs, e.g. Model(w1, b1, w2, b2); got {len(params)} tensors")
-        check_distinct(params)
-        lins = [lin(w, b) for w, b in zip(params[::2], params[1::2])]
-        for a, b in zip(lins, lins[1:]):
-            if a.w.shape[1] != b.w.shape[0]: raise ValueError(f"{a!r} outputs {a.w.shape[1]} features but the next layer, {b!r}, expects {b.w.shape[0]}")
-        lins[0].input_grad = input_grad
-        self.layers = [lins[0]]
-        for l in lins[1:]: self.layers += [Relu(), l]
-        self.loss = loss()
-
-    def predict(self, x):
-        "The model's output for `x`, without the loss."
-        for l in self.layers: x = l(x)
-        return x
-
-    def __call__(self, x, targ): return self.loss(self.predict(x), targ)
-
-    def backward(self):
-        self.loss.backward()
-        for l in reversed(self.layers): l.backward()
-
-    def __repr__(self): return 'Model(\n' + ''.join(f'  {l!r}\n' for l in self.layers) + f'  loss: {self.loss!r}\n)'
+        super().__init__(*params, lin=lin, relu=Relu, loss=loss, input_grad=input_grad)
 
 def forward_and_backward_einsum(inp, targ, *params):
     "Version 4 as one call: `Model(*params, lin=EinsumLin)` forward and backward; returns the loss."
