@@ -77,7 +77,8 @@ def process(text, cfg, pages, path):
     def html_link(m):   # raw HTML, so MyST leaves the target alone; anchors are the ids docutils gives headings
         # (show_doc documents classes, not methods, so `Cls.meth` links to `Cls`)
         text = re.sub(r'`([^`]*)`', r'<code>\1</code>', m.group(1))
-        return f"<a class='reference internal' href='{pages.get(m.group(2), m.group(2))}.html" + (f"#{make_id(m.group(3).split('.')[0])}" if m.group(3) else '') + f"'>{text}</a>"
+        if m.group(2) not in pages: return text   # a module with no page on the site (the solutions): no link
+        return f"<a class='reference internal' href='{pages[m.group(2)]}.html" + (f"#{make_id(m.group(3).split('.')[0])}" if m.group(3) else '') + f"'>{text}</a>"
     for i, c in enumerate(cells):
         c.setdefault('id', f'cell-{i}')
         if c['cell_type'] == 'markdown': c['source'] = link.sub(html_link, c['source'])
