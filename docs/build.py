@@ -7,7 +7,7 @@
 3. api: write docs/course/api.md, an index of every exported name;
 4. sphinx: build docs/_build/html with MyST-NB and the nbdev bridge in docs/_ext.
 """
-import argparse, functools, hashlib, importlib, json, re, shutil, subprocess, sys, time
+import argparse, functools, hashlib, importlib, json, shutil, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['VERSIONS', 'bench_data', 'mem_available', 'check_no_chunk', 'measure', 'matmul_floor', 'run_bench', 'table', 'goals',
-           'goals_text', 'chart', 'add_args', 'check_args', 'main']
+           'goals_text', 'chart', 'add_args', 'check_output_path', 'check_args', 'main']
 
 # %% ../nbs/09_benchmark.ipynb #c003
 import argparse, json, math, multiprocessing as mp, os, platform, resource, statistics, sys, time
@@ -228,6 +228,13 @@ def add_args(p: argparse.ArgumentParser):
     p.add_argument('--chart', metavar='PATH', help='save a log-scale bar chart (PNG)')
     return p
 
+def check_output_path(opt, path):
+    "Raise `ValueError` unless `path` (given with option `opt`) can be written: a file name in an existing, writable folder."
+    folder = Path(path).resolve().parent
+    if Path(path).is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
+    if not folder.is_dir(): raise ValueError(f"{opt} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK): raise ValueError(f"{opt} {path}: the folder {folder} is not writable")
+
 def check_args(args):
     "Raise `ValueError` with a one-line reason if the options can't give a meaningful run; checked before anything is timed."
     if args.n < 1: raise ValueError(f"--n must be at least 1 row, got {args.n}")
@@ -236,11 +243,7 @@ def check_args(args):
         raise ValueError(f"--device must be 'cpu' or 'cuda' (or 'cuda:N'), got {args.device!r}")
     if not [v for v in args.versions.split(',') if v]: raise ValueError(f"--versions names no version; choose from {','.join(VERSIONS)}")
     for opt, path in (('--json', args.json), ('--chart', args.chart)):
-        if not path: continue
-        folder = Path(path).resolve().parent
-        if Path(path).is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
-        if not folder.is_dir(): raise ValueError(f"{opt} {path}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK): raise ValueError(f"{opt} {path}: the folder {folder} is not writable")
+        if path: check_output_path(opt, path)
 
 def main(args) -> int:
     "Run the benchmark from parsed arguments, print the table and the goals, and save what was asked for."

@@ -7,7 +7,7 @@ __all__ = ['TIME_LIMIT', 'RTOL', 'DEEP_ORDER', 'PROGRESS_FILE', 'PRAISE', 'NOT_W
            'Mistake', 'compare', 'scale_mistakes', 'Problem', 'Result', 'Exercise', 'exercise', 'check', 'progress']
 
 # %% ../nbs/12_checker.ipynb #c003
-import ast, datetime, inspect, json, math, os, random, signal, textwrap, threading, time, traceback
+import ast, datetime, inspect, json, os, signal, textwrap, threading, time, traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 from .forward import shape_str
-from .module import Module
 
 # %% ../nbs/12_checker.ipynb #c005
 TIME_LIMIT = 10   # seconds a learner's function may run on one check
@@ -209,8 +208,8 @@ def _check_lin(run):
         out_g_before, snap = out_g.clone(), _snapshot(inp=inp, w=w, b=b)
         inp, out, w, b = run(inp, out_g, w, b)
         _unchanged(snap, inp=inp, w=w, b=b)
-        if not torch.equal(out_g, out_g_before) or getattr(out, 'g', out_g) is not out_g or not torch.equal(out.g, out_g_before):
-            _unchanged({'out.g': out_g_before}, out=out)
+        _unchanged({'out.g': out_g_before}, **{'out.g': out_g})   # out.g belongs to the layer above: not changed in place...
+        _unchanged({'out.g': out_g_before}, out=out)              # ...and not replaced by something else
         wrong = _lin_mistakes(inp, out, w, b, out_g_before)
         for nm, t in zip(['inp.g', 'w.g', 'b.g'], [inp, w, b]): compare(nm, getattr(t, 'g', None), refs[nm], wrong[nm], n=p.n)
 
@@ -407,17 +406,18 @@ EXERCISES = {e.name: e for e in [
 
 def exercise(name) -> Exercise:
     "The exercise called `name` (see `EXERCISES`)."
+    return _lookup(name)
+
+def _lookup(name):
     if name not in EXERCISES: raise ValueError(f"no exercise called {name!r}; the exercises are {', '.join(EXERCISES)}")
     return EXERCISES[name]
 
 def check(solution, exercise=None) -> Result:
     "Check a learner's `solution` (function or class) for `exercise` (default: its name); print one line saying what is right or wrong."
     name = exercise or getattr(solution, '_exercise', None) or getattr(solution, '__name__', None)
-    if name not in EXERCISES:
-        raise ValueError(f"no exercise called {name!r}; the exercises are {', '.join(EXERCISES)} (pass exercise=... to choose)")
-    ex = EXERCISES[name]
+    ex = _lookup(name)
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, 'setitimer'):
-        print(f"(note: no time limit here: check() can stop a runaway function only in the main thread of a POSIX Python)")
+        print("(note: no time limit here: check() can stop a runaway function only in the main thread of a POSIX Python)")
     try:
         ex.checker(solution)
         res = Result(name, 'passed', f"✓ {ex.title}: correct on every shape, float64 and float32. {PRAISE[list(EXERCISES).index(name) % len(PRAISE)]}")

@@ -7,7 +7,7 @@ __all__ = ['notebooks_dir', 'in_checkout', 'course_files', 'copy_notebooks', 'pl
            'docs', 'parser', 'main']
 
 # %% ../nbs/11_cli.ipynb #c003
-import argparse, importlib.resources, importlib.util, os, shutil, subprocess, sys
+import argparse, importlib.resources, importlib.util, os, subprocess, sys
 from pathlib import Path
 
 # %% ../nbs/11_cli.ipynb #c005
@@ -104,14 +104,13 @@ def _cmd_bench(a):
 
 def _cmd_train(a):
     "Train the classifier of the training notebook with the options in `a`; print the history; save JSON if asked."
-    if a.json:
-        folder = Path(a.json).resolve().parent
-        if Path(a.json).is_dir() or not folder.is_dir():
-            sys.exit(f"lesson08 train: --json {a.json}: " + ('is a folder; give a file name' if Path(a.json).is_dir() else f'the folder {folder} does not exist'))
     import json, warnings
+    from lesson08.bench import check_output_path
     from lesson08.data import get_mnist
     from lesson08.train import check_settings, fit, normalize
-    try: lr = check_settings(a.loss, a.epochs, a.lr, a.bs, a.nh)
+    try:
+        lr = check_settings(a.loss, a.epochs, a.lr, a.bs, a.nh)
+        if a.json: check_output_path('--json', a.json)
     except ValueError as e: sys.exit(f"lesson08 train: {e}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')

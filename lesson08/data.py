@@ -8,7 +8,7 @@ __all__ = ['N_TRAIN_SUBSET', 'FULL_NAME', 'FULL_SIZE', 'FULL_MD5', 'FULL_URLS', 
            'clean_stale_parts', 'download', 'fetch_full', 'load_full', 'get_mnist']
 
 # %% ../nbs/00_data.ipynb #c003
-import functools, glob, gzip, hashlib, http.client, importlib.resources, io, os, pickle, re, tempfile, time, urllib.error, urllib.parse, urllib.request, warnings
+import functools, glob, gzip, hashlib, http.client, importlib.resources, io, os, pickle, re, secrets, time, urllib.error, urllib.parse, urllib.request, warnings
 from pathlib import Path
 
 import numpy as np
@@ -111,9 +111,6 @@ def clean_stale_parts(dest) -> list:
             except OSError: pass
     return gone
 
-def _umask() -> int:
-    m = os.umask(0o22); os.umask(m); return m
-
 def download(url, dest, size=None, md5=None, progress=True, timeout=30, deadline=DEADLINE) -> Path:
     "Fetch `url` to a temporary file beside `dest`, verify its size and md5, then rename it to `dest`; give up after `deadline` s."
     dest = Path(dest)
@@ -123,9 +120,10 @@ def download(url, dest, size=None, md5=None, progress=True, timeout=30, deadline
     dest.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_parts(dest)
     # the temporary name carries our pid, so a later run can tell a dead download's leftovers from a live one
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f'{dest.name}.{os.getpid()}.', suffix='.part')
+    # (os.open with mode 0o666 gives the umask's usual mode, so a shared cache stays readable; mkstemp would give 0600)
+    tmp = dest.parent/f'{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())   # the mode any new file gets, so a shared cache stays readable by others
         from tqdm.auto import tqdm
         end = time.monotonic() + deadline
         with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=timeout) as r, \

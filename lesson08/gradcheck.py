@@ -78,16 +78,22 @@ def autograd_grads(loss_fn, tensors: dict, dtype=torch.float64) -> dict:
     with torch.enable_grad(): loss_fn(*ts.values()).backward()
     return {k: v.grad if v.grad is not None else torch.zeros_like(v) for k, v in ts.items()}
 
-def _fd_probe(loss_fn, tensors: dict, name, i, eps):
-    "Central difference at flat index `i` with step `eps/2`, and whether a corner of the loss lies within ±eps (see below)."
+def _perturbed(loss_fn, tensors: dict, name):
+    "A function `f(i, h)`: the loss, in float64, with flat entry `i` of `tensors[name]` moved by `h` (and put back)."
     ts = {k: v.detach().to(torch.float64).clone() for k, v in tensors.items()}
     flat = ts[name].reshape(-1)
-    orig = flat[i].item()
-    def f(h):
+    def f(i, h):
+        orig = flat[i].item()
         flat[i] = orig + h
-        return loss_fn(*ts.values()).item()
-    with torch.no_grad():
-        f0, up, down, up2, down2 = f(0.), f(eps), f(-eps), f(eps / 2), f(-eps / 2)
+        with torch.no_grad(): out = loss_fn(*ts.values()).item()
+        flat[i] = orig
+        return out
+    return f
+
+def _fd_probe(loss_fn, tensors: dict, name, i, eps):
+    "Central difference at flat index `i` with step `eps/2`, and how far a corner of the loss within ±eps bends it (see below)."
+    f = _perturbed(loss_fn, tensors, name)
+    f0, up, down, up2, down2 = f(i, 0.), f(i, eps), f(i, -eps), f(i, eps / 2), f(i, -eps / 2)
     central, central2 = (up - down) / (2 * eps), (up2 - down2) / eps
     asym, asym2 = (up - 2 * f0 + down) / eps, (up2 - 2 * f0 + down2) / (eps / 2)   # forward minus backward difference
     # smooth: central2 ≈ central and asym2 ≈ asym/2 (both ∝ the step); a corner breaks one of the two
@@ -96,16 +102,8 @@ def _fd_probe(loss_fn, tensors: dict, name, i, eps):
 def fd_grads(loss_fn, tensors: dict, name, idx, eps=1e-6):
     "Central finite-difference estimates, in float64, of the gradient of `loss_fn` with respect to `tensors[name]` at flat indices `idx`."
     if not eps > 0: raise ValueError(f"eps must be a positive step, got {eps}")
-    ts = {k: v.detach().to(torch.float64).clone() for k, v in tensors.items()}
-    flat, out = ts[name].reshape(-1), []
-    with torch.no_grad():
-        for i in idx:
-            orig = flat[i].item()
-            flat[i] = orig + eps; up = loss_fn(*ts.values()).item()
-            flat[i] = orig - eps; down = loss_fn(*ts.values()).item()
-            flat[i] = orig
-            out.append((up - down) / (2 * eps))
-    return torch.tensor(out, dtype=torch.float64)
+    f = _perturbed(loss_fn, tensors, name)
+    return torch.tensor([(f(i, eps) - f(i, -eps)) / (2 * eps) for i in idx], dtype=torch.float64)
 
 # %% ../nbs/03_autograd.ipynb #c018
 def grad_tol(dtype, n) -> float:

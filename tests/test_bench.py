@@ -2,7 +2,6 @@
 import json, subprocess, sys
 from pathlib import Path
 
-import torch
 
 from lesson08 import bench
 

@@ -3,7 +3,7 @@
 The expected size and md5 are patched to those of a small generated pickle with the same
 structure as mnist.pkl.gz, so every path through fetch/verify/unpickle runs for real.
 """
-import gzip, hashlib, http.server, os, pickle, threading, time, warnings
+import gzip, hashlib, http.server, os, pickle, threading, time
 
 import numpy as np
 import pytest

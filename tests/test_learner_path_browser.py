@@ -4,8 +4,6 @@ Also the rendering of the chain rule's highlighted factor in JupyterLab's MathJa
 import json, os, signal, subprocess, time
 from pathlib import Path
 
-import pytest
-
 from browser import RED_FACTORS, SCROLL_TO_RED, chromium_page, free_port, need_browser, wait_http
 from test_explorer_browser import TOKEN, run_all_and_check
 

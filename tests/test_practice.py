@@ -290,7 +290,7 @@ def test_right_only_for_small_shapes_fails():
 
 
 def test_the_time_limit_holds(monkeypatch):
-    import signal, sys, threading, time
+    import signal, sys, time
     monkeypatch.setattr(practice, 'TIME_LIMIT', 1)
     def relu_grad(inp, out):
         while True:
