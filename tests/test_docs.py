@@ -6,7 +6,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
-from browser import RED_FACTORS, SCROLL_TO_RED, chromium_page, need_browser
+from browser import CLICK_SQUARE, LAYOUT_PROBLEMS, RED_FACTORS, SCROLL_TO_RED, chromium_page, need_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT/'docs'/'_build'/'html'
@@ -152,6 +152,106 @@ def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
         root.screenshot(path=str(artifacts/'docs-explorer-widget.png'))
         page.screenshot(path=str(artifacts/'docs-explorer.png'))
         assert page.failed == [] and page.errors == [], (page.failed, page.errors)
+
+
+def first_explorer(page, server, width=1400):
+    page.set_viewport_size({'width': width, 'height': 1000})
+    page.goto(urljoin(server, 'course/08_explorer.html'))
+    page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=30_000)
+    root = page.locator('.l08x').first
+    root.scroll_into_view_if_needed()
+    return root
+
+
+def test_explorer_explains_one_number_without_a_kernel(site, server, artifacts):
+    "Click a square of w1.g's picture: the precomputed explanation, terms summing to the value; an odd square falls back, saying so."
+    need_browser()
+    with chromium_page() as page:
+        root = first_explorer(page, server)
+        assert root.locator('.l08x-hint').text_content().startswith('Click a square')
+        title = root.locator('.l08x-ptitle').nth(1).text_content()
+        j = int(re.match(r'w1\.g\[:, (\d+)\] as 28×28', title).group(1))
+        ms = page.evaluate(CLICK_SQUARE, [1, 12, 14, f'w1.g[{12 * 28 + 14},{j}] = '])      # every other pixel was precomputed
+        text = root.locator('.l08x-explain').inner_text()
+        assert f'w1.g[i, j] = Σₙ x[n, i] · t.g[n, j]' in text and 'the other 3,995 terms' in text, text
+        total = re.search(r'sum of the terms (\S+) = the gradient.s value (\S+)', text)
+        assert total and abs(float(total.group(1)) - float(total.group(2))) <= 2e-3 * abs(float(total.group(2))), text
+        assert len(root.locator('.l08x-term').all()) == 6          # the 5 largest and the rest
+        root.screenshot(path=str(artifacts/'docs-explorer-one-number.png'))
+        # an odd pixel was not precomputed: the nearest one is shown, and with no kernel the note says so
+        page.evaluate(CLICK_SQUARE, [1, 13, 13, 'w1.g['])
+        page.wait_for_function("document.querySelector('.l08x-xnote') && document.querySelector('.l08x-xnote').textContent.includes('no kernel answered')", timeout=5_000)
+        assert root.locator('.l08x-xhead').text_content().startswith(f'w1.g[{12 * 28 + 12},{j}] = ')
+        # a bias, and a row of an activation's gradient
+        ms_b = page.evaluate(CLICK_SQUARE, [2, 0, j, f'b1.g[{j}] = '])
+        assert 'b1.g[j] = Σₙ t.g[n, j]' in root.locator('.l08x-explain').inner_text()
+        root.locator('.l08x-btn[data-step="2"]').click()
+        page.evaluate(CLICK_SQUARE, [0, 1, 3, 't.g[1,3] = '])
+        assert 't.g[n, j] = v.g[n, j] · 1[t[n, j] > 0]' in root.locator('.l08x-explain').inner_text()
+        (artifacts/'docs-explorer-latency.txt').write_text(f"square click to explanation on the docs site (ms): w1.g {ms:.1f}, b1.g {ms_b:.1f}\n")
+        print(f"square click latency: {ms:.1f} ms, {ms_b:.1f} ms")
+        assert page.failed == [] and page.errors == [], (page.failed, page.errors)
+
+
+def test_explorer_plays_and_steps_from_the_keyboard(site, server, artifacts):
+    "▷ play runs the backward pass from the loss to x; ← → step and Enter plays with the widget focused; controls are labelled."
+    need_browser()
+    with chromium_page() as page:
+        root = first_explorer(page, server)
+        sel = lambda: int(root.locator('.l08x-btn.l08x-selected').get_attribute('data-step'))
+        for b in root.locator('button').all(): assert b.get_attribute('aria-label'), b.text_content()
+        assert root.locator('canvas').first.get_attribute('aria-label')
+        root.locator('.l08x-btn[data-step="0"]').click()
+        seen = []
+        root.locator('.l08x-play').click()
+        for _ in range(60):
+            if not seen or seen[-1] != sel(): seen.append(sel())
+            if seen[-1] == 3 and 'play' in root.locator('.l08x-play').text_content(): break
+            page.wait_for_timeout(100)
+        assert seen == [0, 1, 2, 3], seen                        # every step, in order, then it stops by itself
+        fresh = root.locator('.l08x-grad.l08x-fresh').all_text_contents()
+        assert '← x.g (N,784)' in fresh
+        root.focus()
+        page.keyboard.press('ArrowLeft'); assert sel() == 2
+        page.keyboard.press('ArrowLeft'); page.keyboard.press('ArrowLeft'); assert sel() == 0
+        page.keyboard.press('ArrowLeft'); assert sel() == 0          # stays at the loss
+        page.keyboard.press('ArrowRight'); assert sel() == 1
+        page.keyboard.press('Enter')
+        page.wait_for_function("document.querySelector('.l08x .l08x-btn.l08x-selected').dataset.step === '3'", timeout=10_000)
+        assert page.failed == [] and page.errors == [], (page.failed, page.errors)
+
+
+def test_explorer_one_step_of_learning_without_a_kernel(site, server):
+    "The precomputed rates show the loss before and after one step; another rate says it needs a kernel."
+    need_browser()
+    with chromium_page() as page:
+        root = first_explorer(page, server)
+        result = lambda: root.locator('.l08x-result').text_content()
+        assert re.match(r'lr 0\.01: loss 30\.1 → 17\.\d+ \(-42\.\d%\)$', result()), result()
+        root.locator('.l08x-rate', has_text='0.1').last.click()
+        assert 'the step overshoots, and the loss goes up' in result(), result()
+        root.locator('.l08x-lr').fill('0.02'); root.locator('.l08x-lr').press('Enter')
+        page.wait_for_function("document.querySelector('.l08x-result').textContent.includes('needs a running kernel')", timeout=5_000)
+
+
+@pytest.mark.parametrize('width', [420, 1400])
+def test_explorer_layout(site, server, artifacts, width):
+    "At 420 and 1400 px, every step of both explorers, with an explanation open, has no overlap and nothing sticking out."
+    need_browser()
+    with chromium_page() as page:
+        first_explorer(page, server, width)
+        for e in range(page.locator('.l08x').count()):
+            root = page.locator('.l08x').nth(e)
+            for k in range(root.locator('.l08x-btn').count()):
+                root.locator(f'.l08x-btn[data-step="{k}"]').click()
+                root.locator('canvas').first.click(position={'x': 2, 'y': 2})
+                problems = root.evaluate(LAYOUT_PROBLEMS)
+                assert problems == [], (e, k, problems)
+        root = page.locator('.l08x').first
+        root.locator('.l08x-btn[data-step="3"]').click()
+        root.locator('canvas').nth(1).click(position={'x': 100, 'y': 100})
+        root.screenshot(path=str(artifacts/f'docs-explorer-{width}px.png'))
+        assert page.errors == [], page.errors
 
 
 def page_text(site, name):
