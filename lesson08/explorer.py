@@ -247,7 +247,7 @@ def _panel(rec, t, rows=4, cols=64):
             'vmax': max((abs(v) for v in vals), default=0.0)}
 
 def build_panels(rec, steps) -> list:
-    "For each step, the pictures of the gradients it computes (`_panel`), in the order the step computes them."
+    "For each step, one picture per gradient it computes, in the order the step computes them."
     return [[_panel(rec, c[:-2]) for c in s['computes']] for s in steps]
 
 def compact(e) -> dict:

@@ -16,8 +16,12 @@ def test_json_has_every_version(tmp_path):
     res = json.loads(out.read_text())
     assert list(res['versions']) == list(bench.VERSIONS)
     for v in res['versions'].values():
-        assert v['median_s'] > 0 and v['peak_bytes'] >= 0 and v['x_floor'] > 0 and len(v['times_s']) == 1
-    assert set(res['goals']) == {'v5_time_vs_floor', 'v5_time_vs_autograd', 'v5_peak_vs_autograd', 'xg_cost'}
+        assert v['median_s'] > 0 and v['peak_bytes'] >= 0 and v['x_floor'] > 0 and len(v['times_s']) == len(v['ratios']) == 1
+        assert v['x_floor_q1'] <= v['x_floor'] <= v['x_floor_q3']
+    assert set(res['goals']) == {'v5_time_vs_floor', 'v5_time_vs_autograd', 'v5_peak_vs_autograd', 'tuned_time_vs_floor',
+                                 'tuned_peak_vs_autograd', 'xg_cost'}
+    assert isinstance(res['noise'], list) and res['train']['n_train'] == 600 and res['train']['hand_samples_per_s'] > 0
+    assert res['threads'] >= 1 and 'interleaved rounds' in r.stdout
     assert res['floor']['train_flops'] == 2 * 600 * (784 * 50 * 2 + 50 * 3)
     assert 'v5' in r.stdout and 'floor' in r.stdout and (tmp_path/'c.png').stat().st_size > 1000
 
