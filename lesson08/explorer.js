@@ -115,20 +115,21 @@ const colour = (v, vmax) => {
 
 function drawPanel(p, chosen, choose) {
   const box = h('figure', 'l08x-panel');
-  const cell = Math.max(4, Math.min(22, Math.floor(252 / p.w)));
+  const cw = Math.max(4, Math.min(22, Math.floor(252 / p.w)));      // squares of a 28×28 picture; wider for a short strip
+  const ch = Math.max(cw, Math.min(22, Math.floor(60 / p.h)));      // a strip of a few rows gets taller squares, easier to click
   const canvas = h('canvas', 'l08x-canvas', null,
     { role: 'img', 'aria-label': `${p.title}; click a square to see how its number is made`, tabindex: '-1' });
-  canvas.width = p.w * cell; canvas.height = p.h * cell;
-  canvas.dataset.grad = p.grad; canvas.dataset.cell = cell;
+  canvas.width = p.w * cw; canvas.height = p.h * ch;
+  canvas.dataset.grad = p.grad; canvas.dataset.cw = cw; canvas.dataset.ch = ch;
   const ctx = canvas.getContext('2d');
   p.values.forEach((v, c) => {
     ctx.fillStyle = colour(v, p.vmax);
-    ctx.fillRect((c % p.w) * cell, Math.floor(c / p.w) * cell, cell, cell);
+    ctx.fillRect((c % p.w) * cw, Math.floor(c / p.w) * ch, cw, ch);
   });
   const at = chosen && chosen.grad === p.grad ? p.idx.findIndex((ix) => ix.join(',') === chosen.index.join(',')) : -1;
   if (at >= 0) {
     ctx.strokeStyle = '#000'; ctx.lineWidth = 2;
-    ctx.strokeRect((at % p.w) * cell + 1, Math.floor(at / p.w) * cell + 1, cell - 2, cell - 2);
+    ctx.strokeRect((at % p.w) * cw + 1, Math.floor(at / p.w) * ch + 1, cw - 2, ch - 2);
   }
   canvas.addEventListener('click', (e) => {
     const r = canvas.getBoundingClientRect();

@@ -68,8 +68,8 @@ SCROLL_TO_RED = """() => { const red = [...document.querySelectorAll('mjx-contai
 # explanation's heading starts with `want`; return the milliseconds from the click to the updated view.
 CLICK_SQUARE = """async ([nth, row, col, want]) => {
   const root = document.querySelector('.l08x');
-  const c = root.querySelectorAll('canvas')[nth], r = c.getBoundingClientRect(), cell = Number(c.dataset.cell);
-  const w = c.width / cell, h = c.height / cell;
+  const c = root.querySelectorAll('canvas')[nth], r = c.getBoundingClientRect();
+  const w = c.width / Number(c.dataset.cw), h = c.height / Number(c.dataset.ch);
   const t0 = performance.now();
   c.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + (col + 0.5) * r.width / w, clientY: r.top + (row + 0.5) * r.height / h}));
   await new Promise((resolve) => { const check = () => {

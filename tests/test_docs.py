@@ -248,6 +248,11 @@ def test_explorer_layout(site, server, artifacts, width):
                 problems = root.evaluate(LAYOUT_PROBLEMS)
                 assert problems == [], (e, k, problems)
         root = page.locator('.l08x').first
+        # no tinted box behind the formula's function names (the diagram's boxes have a class of their own)
+        assert set(root.locator('.l08x-formula .l08x-fn').evaluate_all("es => es.map(e => getComputedStyle(e).backgroundColor)")) == {'rgba(0, 0, 0, 0)'}
+        if width == 1400:   # the diagram is one row, input to loss: l2 never starts a new line
+            tops = root.locator('.l08x-diagram > .l08x-node').evaluate_all("es => es.map(e => Math.round(e.getBoundingClientRect().top))")
+            assert len(set(tops)) == 1, tops
         root.locator('.l08x-btn[data-step="3"]').click()
         root.locator('canvas').nth(1).click(position={'x': 100, 'y': 100})
         root.screenshot(path=str(artifacts/f'docs-explorer-{width}px.png'))

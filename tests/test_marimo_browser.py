@@ -34,8 +34,8 @@ def explanation_for(page, key, timeout=20_000):
 
 def click_square(page, nth, row, col):
     c = page.locator('.l08x canvas').nth(nth)
-    cell = c.bounding_box()['width'] / int(c.get_attribute('width')) * int(c.get_attribute('data-cell'))
-    c.click(position={'x': (col + 0.5) * cell, 'y': (row + 0.5) * cell})
+    box, scale = c.bounding_box(), c.bounding_box()['width'] / int(c.get_attribute('width'))
+    c.click(position={'x': (col + 0.5) * int(c.get_attribute('data-cw')) * scale, 'y': (row + 0.5) * int(c.get_attribute('data-ch')) * scale})
 
 
 def test_explorer_in_marimo_with_a_kernel(tmp_path, artifacts):
