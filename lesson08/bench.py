@@ -27,7 +27,7 @@ def _v4(x, y, ps):
     m = Model(*ps, lin=EinsumLin, input_grad=False); m(x, y); m.backward()
 def _v5(x, y, ps):
     from lesson08.module import forward_and_backward_module; forward_and_backward_module(x, y, *ps, input_grad=False)
-def _v5_tuned(x, y, ps):
+def _v5_tuned(x, y, ps):   # imported when called: the notebook defines it further down, after the harness's own tests run it
     from lesson08.bench import forward_and_backward_tuned; forward_and_backward_tuned(x, y, *ps)
 def _v6(x, y, ps):
     from lesson08.torch_nn import forward_and_backward_nn; forward_and_backward_nn(x, y, *ps, input_grad=False)
@@ -205,7 +205,7 @@ def run_bench(n=50_000, repeats=7, versions=None, device='cpu', chunk=True, fres
     floor = {**il['floor'], 'train_seconds': med(b['ours']), 'train_seconds_nn': med(b['nn']), 'xg_seconds': med(b['xg'])}
     res = {'n': n, 'rounds': repeats, 'device': device, 'chunk': chunk, 'torch': torch.__version__, 'threads': threads,
            'machine': f"{platform.machine()}, {os.cpu_count()} cpus" + (f", {torch.cuda.get_device_name()}" if device.startswith('cuda') else ''),
-           'source': il['source'], 'floor': floor, 'versions': {}}
+           'source': il['source'], 'floor': floor, 'peaks_separated': fresh_process, 'versions': {}}
     log("peak memory, " + ("one fresh process per version:" if fresh_process else "in this process (peaks not separated):"))
     for v in versions:
         t = il['versions'][v]
@@ -246,6 +246,9 @@ def table(res) -> str:
         lines.append(f"{v:9}{r['description']:36}{'yes' if r['computes_x_grad'] else 'no':5}{r['median_s']*1e3:10.1f}"
                      f"{r['min_s']*1e3:9.1f}–{r['max_s']*1e3:<8.1f}{r['x_floor']:9.2f}{r['x_floor_q1']:8.2f}–{r['x_floor_q3']:<4.2f}"
                      f"{r['peak_bytes']/2**20:10.0f}")
+    if not res.get('peaks_separated', True):
+        lines.append("peak MiB: measured in this one process, so each is the process's high-water mark so far, not the version's own "
+                     "(run without --in-process for a fresh process per version)")
     said = noise(res)
     if said: lines += ['', 'This run was noisy:'] + [f'- {s}' for s in said]
     if 'train' in res:

@@ -110,33 +110,33 @@ def explain_entry(rec, name, index, top=8) -> dict:
     g, index = rec['grad'][t], tuple(int(i) for i in (index if isinstance(index, (tuple, list)) else (index,)))
     if len(index) != g.ndim or not all(0 <= i < s for i, s in zip(index, g.shape)):
         raise IndexError(f"{name} has shape {shape_str(g)}; the index {index} is not inside it")
-    V = lambda nm: rec['val'][nm].detach().double()
-    G = lambda nm: rec['grad'][nm].detach().double()
+    V = lambda nm, ix: rec['val'][nm].detach()[ix].double()      # index first: only the numbers this entry uses become float64
+    G = lambda nm, ix: rec['grad'][nm].detach()[ix].double()
     kind, *a = rec['how'][t]
     if kind == 'mse':
-        (n, j), u = index, V(t)
-        diff = 2 * (u[n, j] - V('y').view(u.shape)[n, j])
+        (n, j), u = index, rec['val'][t]
+        diff = 2 * (V(t, (n, j)) - rec['val']['y'].view(u.shape)[n, j].double())
         formula = f"{name}[n, j] = 2·({t}[n, j] − y[n, j]) / {t}.numel()"
         terms = [{'factors': {f'2·({t}[{n}, {j}] − y[{n}, {j}])': float(diff), f'1 / {u.numel():,}': 1 / u.numel()}, 'product': float(diff / u.numel())}]
     elif kind == 'relu':
         (n, j), (_, up) = index, a
-        on = float(V(t)[n, j] > 0)
+        on, gu = float(V(t, (n, j)) > 0), G(up, (n, j))
         formula = f"{name}[n, j] = {up}.g[n, j] · 1[{t}[n, j] > 0]"
-        terms = [{'factors': {f'{up}.g[{n}, {j}]': float(G(up)[n, j]), f'1[{t}[{n}, {j}] > 0]': on}, 'product': float(G(up)[n, j] * on)}]
+        terms = [{'factors': {f'{up}.g[{n}, {j}]': float(gu), f'1[{t}[{n}, {j}] > 0]': on}, 'product': float(gu * on)}]
     elif kind == 'lin_in':
         (n, i), (up, w) = index, a
         formula = f"{name}[n, i] = Σⱼ {up}.g[n, j] · {w}[i, j]"
-        gu, wv = G(up)[n], V(w)[i]
+        gu, wv = G(up, n), V(w, i)
         terms = _terms(gu * wv, [(lambda j: f'{up}.g[{n}, {j}]', gu), (lambda j: f'{w}[{i}, {j}]', wv)], 'j', top)
     elif kind == 'lin_w':
         (i, j), (inp, up) = index, a
         formula = f"{name}[i, j] = Σₙ {inp}[n, i] · {up}.g[n, j]"
-        xv, gu = V(inp)[:, i], G(up)[:, j]
+        xv, gu = V(inp, (slice(None), i)), G(up, (slice(None), j))
         terms = _terms(xv * gu, [(lambda n: f'{inp}[{n}, {i}]', xv), (lambda n: f'{up}.g[{n}, {j}]', gu)], 'n', top)
     else:
         (j,), (up,) = index, a
         formula = f"{name}[j] = Σₙ {up}.g[n, j]"
-        gu = G(up)[:, j]
+        gu = G(up, (slice(None), j))
         terms = _terms(gu, [(lambda n: f'{up}.g[{n}, {j}]', gu)], 'n', top)
     return {'name': name, 'index': index, 'value': float(g[index]), 'formula': formula, 'terms': terms}
 
