@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['VERSIONS', 'bench_data', 'mem_available', 'check_no_chunk', 'measure', 'floor_blocks', 'interleaved', 'busy_cores',
            'pick_threads', 'run_bench', 'noise', 'table', 'goals', 'goals_text', 'chart', 'forward_and_backward_tuned',
-           'fit_nn', 'train_throughput', 'add_args', 'check_output_path', 'check_args', 'main']
+           'fit_nn', 'train_throughput', 'add_args', 'check_output_path', 'open_output', 'check_args', 'main']
 
 # %% ../nbs/09_benchmark.ipynb #c003
-import argparse, json, math, multiprocessing as mp, os, platform, resource, statistics, sys, time
+import argparse, json, math, multiprocessing as mp, os, platform, resource, signal, statistics, sys, tempfile, threading, time
 from pathlib import Path
 
 import torch
@@ -158,8 +158,14 @@ def _in_fresh_process(args):
     "`_child(args)` in a new `spawn`ed interpreter. The target is the installed module's `_child`, never a notebook's copy, which the new interpreter could not find."
     from concurrent.futures import ProcessPoolExecutor
     from lesson08 import bench
-    with ProcessPoolExecutor(1, mp_context=mp.get_context('spawn')) as ex:   # a dead worker raises BrokenProcessPool: no hang
-        return ex.submit(bench._child, args).result()
+    # Ctrl-C reaches the worker too. It starts deaf to it (a half-started interpreter would print a traceback), then simply ends on it.
+    quiet = threading.current_thread() is threading.main_thread()
+    with ProcessPoolExecutor(1, mp_context=mp.get_context('spawn'), initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_DFL)) as ex:
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if quiet else None
+        try: job = ex.submit(bench._child, args)            # the worker is started here, and inherits the ignored Ctrl-C
+        finally:
+            if quiet: signal.signal(signal.SIGINT, handler)
+        return job.result()                                 # a dead worker raises BrokenProcessPool: no hang
 
 def busy_cores(seconds=0.5) -> float:
     "How many CPU cores other work kept busy over the next `seconds` (from /proc/stat, while this process sleeps); 0.0 if unknown."
@@ -374,16 +380,29 @@ def add_args(p: argparse.ArgumentParser):
     return p
 
 def check_output_path(opt, path):
-    "Raise `ValueError` unless `path` (given with option `opt`) can be written: a file name in an existing, writable folder."
-    folder = Path(path).resolve().parent
-    if Path(path).is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
+    "Raise `ValueError` unless `path` (given with option `opt`) can be written: no link or folder, in a folder where a file can really be made; nothing is left changed."
+    p = Path(path)
+    if p.is_symlink(): raise ValueError(f"{opt} {path} is a symbolic link, which is never written through; give the file's own path")
+    if p.is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
+    folder = p.absolute().parent
     if not folder.is_dir(): raise ValueError(f"{opt} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK): raise ValueError(f"{opt} {path}: the folder {folder} is not writable")
+    if p.exists() and not p.is_file(): raise ValueError(f"{opt} {path} is not a regular file")
+    try:
+        if p.exists(): os.close(os.open(p, os.O_WRONLY | getattr(os, 'O_NOFOLLOW', 0)))   # opened for writing, not emptied
+        else: tempfile.TemporaryFile(dir=folder).close()                                   # a file can be made there, and is gone again
+    except OSError as e: raise ValueError(f"{opt} {path} cannot be written: {e.strerror or e}")
+
+def open_output(path, mode='w'):
+    "Open `path` to write (`mode` 'w' for text, 'wb' for bytes), made or emptied; a symbolic link there raises `OSError` instead of being followed."
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_NOFOLLOW', 0), 0o666)
+    return os.fdopen(fd, mode, encoding=None if 'b' in mode else 'utf-8')
 
 def check_args(args):
     "Raise `ValueError` with a one-line reason if the options can't give a meaningful run; checked before anything is timed."
-    if args.n < 1: raise ValueError(f"--n must be at least 1 row, got {args.n}")
-    if args.repeats < 1: raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+    if not 1 <= args.n <= 10_000_000: raise ValueError(f"--n must be from 1 to 10,000,000 rows, got {args.n}")
+    need, free = 16 * 784 * args.n, mem_available()   # x, x.g and a copy of each while timing: about four (n, 784) float32 tensors
+    if free and need > free: raise MemoryError(f"--n {args.n:,} needs about {need/1e9:.1f} GB of memory; only {free/1e9:.1f} GB is available. Lower --n.")
+    if not 1 <= args.repeats <= 1_000: raise ValueError(f"--repeats must be from 1 to 1,000, got {args.repeats}")
     if args.threads is not None and not 1 <= args.threads <= (os.cpu_count() or 1):
         raise ValueError(f"--threads must be from 1 to this machine's {os.cpu_count()} cores, got {args.threads}")
     if not (args.device == 'cpu' or args.device == 'cuda' or args.device.startswith('cuda:')):
@@ -391,19 +410,26 @@ def check_args(args):
     if not [v for v in args.versions.split(',') if v]: raise ValueError(f"--versions names no version; choose from {','.join(VERSIONS)}")
     for opt, path in (('--json', args.json), ('--chart', args.chart)):
         if path: check_output_path(opt, path)
+    if args.chart and Path(args.chart).suffix.lower() not in ('', '.png'): raise ValueError(f"--chart saves a PNG; give a name ending in .png, got {args.chart}")
 
 def main(args) -> int:
     "Run the benchmark from parsed arguments, print the table and the goals, and save what was asked for."
     try:
         check_args(args)
         res = run_bench(args.n, args.repeats, [v for v in args.versions.split(',') if v], args.device, not args.no_chunk, not args.in_process, args.threads)
-    except (MemoryError, ValueError, RuntimeError) as e: print(f"lesson08 bench: {e}", file=sys.stderr); return 2
+    except (MemoryError, ValueError, RuntimeError) as e: print(f"lesson08 bench: error: {e}", file=sys.stderr); return 2
     if not args.no_train and args.device == 'cpu':    # fit trains on the CPU
         print('training throughput, one epoch each, interleaved:')
         res['train'] = train_throughput(n=min(args.n, 4000), rounds=min(args.repeats, 3))
     res['goals'], res['noise'] = goals(res), noise(res)
     print(); print(table(res))
     if res['goals']: print('\n' + goals_text(res['goals']))
-    if args.json: Path(args.json).write_text(json.dumps(res, indent=1)); print(f"wrote {args.json}")
-    if args.chart: chart(res, args.chart); print(f"wrote {args.chart}")
-    return 0
+    status = 0
+    for path, mode, save in ((args.json, 'w', lambda f: f.write(json.dumps(res, indent=1))), (args.chart, 'wb', lambda f: chart(res, f))):
+        if not path: continue
+        try:
+            with open_output(path, mode) as f: save(f)
+            print(f"wrote {path}")
+        except OSError as e:
+            print(f"lesson08 bench: error: could not write {path}: {e.strerror or e}; the results are printed above", file=sys.stderr); status = 1
+    return status

@@ -80,8 +80,8 @@ def autograd_grads(loss_fn, tensors: dict, dtype=torch.float64) -> dict:
 
 def _perturbed(loss_fn, tensors: dict, name):
     "A function `f(i, h)`: the loss, in float64, with flat entry `i` of `tensors[name]` moved by `h` (and put back)."
-    ts = {k: v.detach().to(torch.float64).clone() for k, v in tensors.items()}
-    flat = ts[name].reshape(-1)
+    ts = {k: v.detach().to(torch.float64).clone(memory_format=torch.contiguous_format) for k, v in tensors.items()}
+    flat = ts[name].view(-1)   # a view, so a step reaches the tensor (`reshape` would copy a transposed one, and miss it)
     def f(i, h):
         orig = flat[i].item()
         flat[i] = orig + h
@@ -99,42 +99,71 @@ def _fd_probe(loss_fn, tensors: dict, name, i, eps):
     # smooth: central2 ≈ central and asym2 ≈ asym/2 (both ∝ the step); a corner breaks one of the two
     return central2, max(abs(central2 - central), abs(asym2 - asym / 2))
 
+def _check_eps(eps):
+    "Raise `ValueError` unless the finite-difference step `eps` is a finite positive number."
+    if not (math.isfinite(eps) and eps > 0): raise ValueError(f"eps must be a finite positive step, got {eps}")
+
 def fd_grads(loss_fn, tensors: dict, name, idx, eps=1e-6):
     "Central finite-difference estimates, in float64, of the gradient of `loss_fn` with respect to `tensors[name]` at flat indices `idx`."
-    if not eps > 0: raise ValueError(f"eps must be a positive step, got {eps}")
+    _check_eps(eps)
     f = _perturbed(loss_fn, tensors, name)
     return torch.tensor([(f(i, eps) - f(i, -eps)) / (2 * eps) for i in idx], dtype=torch.float64)
 
 # %% ../nbs/03_autograd.ipynb #c018
+def _check_precision(dtype, what):
+    "Raise `ValueError` for a float type under 32 bits: rounding alone moves its gradients as much as a real mistake does."
+    if torch.finfo(dtype).bits < 32:
+        raise ValueError(f"{what} is {str(dtype)[6:]}: at this precision rounding alone can move a gradient by 20%, as much as a real "
+                         f"mistake, so no tolerance can tell them apart; check in float32 or float64 (e.g. run on .float() copies)")
+
 def grad_tol(dtype, n) -> float:
-    "Relative tolerance for a gradient computed in `dtype` from sums of `n` terms: 16·√n·ε, ε the dtype's machine epsilon."
+    "Relative tolerance for a gradient computed in `dtype` from sums of `n` terms: 16·√n·ε, ε the dtype's machine epsilon (16-bit types refused)."
+    _check_precision(dtype, 'the gradient')
     return 16 * math.sqrt(max(n, 1)) * torch.finfo(dtype).eps
 
 def _rel(diff, ref) -> float:
     return (diff / max(ref.abs().max().item(), 1e-300)) if ref.numel() else 0.
 
+def _check_inputs(tensors: dict):
+    "Raise unless every tensor to differentiate holds floating-point numbers."
+    for k, v in tensors.items():
+        check_tensor(v, k)
+        if v.is_meta: raise ValueError(f"{k} is a meta tensor, which holds no numbers: create it on the cpu or a gpu")
+        if not v.is_floating_point():
+            raise ValueError(f"{k} is {str(v.dtype)[6:]}: gradients exist only for floating-point tensors; pass {k}.double(), or leave it out")
+
+def _grad_problem(k, g, r) -> str:
+    "Why the hand gradient `g` can't be compared with autograd's `r` at all ('' when it can)."
+    if g is None: return f"missing: {k}.g was never assigned"
+    if not isinstance(g, torch.Tensor): return f"{k}.g is a {type(g).__name__}, not a tensor"
+    if g.is_meta: return f"{k}.g is a meta tensor, which holds no numbers"
+    if not g.is_floating_point(): return f"{k}.g is {str(g.dtype)[6:]}: a gradient must be a floating-point tensor"
+    if g.shape != r.shape:
+        hint = ': did you transpose?' if g.ndim == 2 and tuple(g.shape) == tuple(r.shape)[::-1] else ''
+        return f"shape {shape_str(g)}, expected {shape_str(r)}{hint}"
+    return ''
+
 def check_grads(loss_fn, tensors: dict, grads=None, rtol=None, n_fd=5, eps=1e-6, seed=0, show=True) -> GradReport:
     "Compare hand gradients (`grads`, else each tensor's `.g`) with autograd and sampled finite differences, in float64."
-    if not eps > 0: raise ValueError(f"eps must be a positive step, got {eps}")
+    _check_eps(eps); _check_inputs(tensors)
     grads = {k: getattr(v, 'g', None) for k, v in tensors.items()} if grads is None else grads
+    for k, g in grads.items():
+        if isinstance(g, torch.Tensor) and g.is_floating_point(): _check_precision(g.dtype, f"{k}.g")
     ref = autograd_grads(loss_fn, tensors)
     same = {}   # autograd in each lower precision that a hand gradient uses: the same forward pass, so the same ReLU mask
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad(): f0 = abs(loss_fn(*(v.detach().to(torch.float64) for v in tensors.values())).item())
     fd_noise = 16 * torch.finfo(torch.float64).eps * max(f0, 1.) / eps   # rounding error of the differences at step eps/2
-    n_sum = max(max(t.shape) for t in tensors.values() if t.ndim)            # rows, or the widest layer
+    n_sum = max([max(t.shape) for t in tensors.values() if t.ndim], default=1)   # rows, or the widest layer
     report = GradReport()
     for k, r in ref.items():
         g, c = grads.get(k), GradCheck(k, tuple(r.shape))
         report.append(c)
-        if g is None: c.problem = f"missing: {k}.g was never assigned"; continue
-        if not isinstance(g, torch.Tensor): c.problem = f"{k}.g is a {type(g).__name__}, not a tensor"; continue
-        if g.shape != r.shape:
-            hint = ': did you transpose?' if g.ndim == 2 and tuple(g.shape) == tuple(r.shape)[::-1] else ''
-            c.problem = f"shape {shape_str(g)}, expected {shape_str(r)}{hint}"; continue
+        c.problem = _grad_problem(k, g, r)
+        if c.problem: continue
         tol = rtol if rtol is not None else grad_tol(g.dtype, n_sum)
         g64, scale = g.detach().to(torch.float64).cpu(), r.abs().max().item() if r.numel() else 0.
-        if g.dtype != torch.float64 and g.dtype.is_floating_point:
+        if g.dtype != torch.float64:
             if g.dtype not in same: same[g.dtype] = autograd_grads(loss_fn, tensors, g.dtype)
             rd = same[g.dtype][k].to(torch.float64).cpu()
         else: rd = r

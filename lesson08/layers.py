@@ -55,17 +55,26 @@ class Mse:
     def __repr__(self): return "Mse()"
 
 # %% ../nbs/04_layers.ipynb #c015
+def _span(p):
+    "The device and the bytes `[start, end)` that tensor `p` can reach (PyTorch strides are never negative)."
+    if not isinstance(p, torch.Tensor) or not p.numel(): return None, 0, 0
+    start = p.data_ptr()
+    return p.device, start, start + (1 + sum((n - 1) * s for n, s in zip(p.shape, p.stride()))) * p.element_size()
+
 def check_distinct(params):
     "Raise `ValueError` if two of the parameters `(w1, b1, w2, b2, ...)` are the same tensor or share memory."
     names = [f"{'wb'[i % 2]}{i // 2 + 1}" for i in range(len(params))]
-    seen = {}
+    seen = []
     for n, p in zip(names, params):
-        key = p.untyped_storage().data_ptr() if isinstance(p, torch.Tensor) and p.numel() else id(p)
-        if key in seen:
-            raise ValueError(f"{seen[key]} and {n} are the same tensor (or share its memory). Each layer's backward *sets* "
-                             f".g, so the second use would overwrite the first one's gradient instead of adding to it. "
-                             f"Give each layer its own tensor, e.g. {n}.clone()")
-        seen[key] = n
+        if isinstance(p, torch.Tensor) and p.is_meta:
+            raise ValueError(f"{n} is a meta tensor, which holds no numbers: create the parameters on the cpu or a gpu")
+        dev, start, end = _span(p)
+        for m, q, (dev2, start2, end2) in seen:   # views of one buffer are fine as long as their bytes don't overlap
+            if p is q or (dev == dev2 and start < end2 and start2 < end):
+                raise ValueError(f"{m} and {n} are the same tensor (or share its memory). Each layer's backward *sets* "
+                                 f".g, so the second use would overwrite the first one's gradient instead of adding to it. "
+                                 f"Give each layer its own tensor, e.g. {n}.clone()")
+        seen.append((n, p, (dev, start, end)))
 
 class Model:
     "Layers `lin, relu, lin, ...` from `(w, b)` pairs with a `loss` layer: `model(x, targ)` → loss, then `model.backward()`; the layer classes are arguments."

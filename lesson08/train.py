@@ -77,8 +77,8 @@ def check_settings(loss='ce', epochs=5, lr=None, bs=64, nh=50) -> float:
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"lr must be a positive number, got {lr!r}")
     return lr
 
-def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False, progress=False) -> dict:
-    "Minibatch SGD on `data` (`x_train, y_train, x_valid, y_valid`, normalised) with the hand-written gradients (or autograd); the run's history."
+def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False, progress=False, log=None) -> dict:
+    "Minibatch SGD on `data` (`x_train, y_train, x_valid, y_valid`, normalised) with the hand-written gradients (or autograd), passing each epoch's results to `log` as it ends; the run's history."
     lr = check_settings(loss, epochs, lr, bs, nh)
     x_train, y_train, x_valid, y_valid = data
     targ = (lambda y: y) if loss == 'ce' else (lambda y: y.float())
@@ -88,9 +88,9 @@ def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False
     g = torch.Generator().manual_seed(seed)
     history, batch_losses, t0 = [], [], time.time()
     from tqdm.auto import tqdm
-    for epoch in tqdm(range(epochs), desc=f'training ({loss}, lr {lr:g})', disable=not progress, leave=False):
+    for epoch in range(epochs):
         perm = torch.randperm(len(x_train), generator=g)
-        for i in range(0, len(x_train), bs):
+        for i in tqdm(range(0, len(x_train), bs), desc=f'epoch {epoch + 1}/{epochs}', disable=not progress, leave=False):
             idx = perm[i:i + bs]
             x, y = x_train[idx], targ(y_train[idx])
             if autograd: batch_losses.append(_autograd_step(ps, x, y, loss, lr))
@@ -104,5 +104,6 @@ def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False
         n = math.ceil(len(x_train) / bs)
         history.append({'epoch': epoch + 1, 'train_loss': sum(batch_losses[-n:]) / n, 'valid_loss': vl,
                         'valid_acc': _accuracy(pred, y_valid, loss), 'seconds': time.time() - t0})
+        if log: log(history[-1])
     return {'history': history, 'final_valid_acc': history[-1]['valid_acc'], 'batch_losses': batch_losses,
             'params': [p.detach() for p in ps], 'settings': dict(loss=loss, epochs=epochs, lr=lr, bs=bs, nh=nh, seed=seed)}

@@ -1,5 +1,5 @@
 """The console script, run as a learner runs it."""
-import json, os, signal, socket, subprocess, sys, time, urllib.request
+import json, os, select, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -75,7 +75,7 @@ def test_bad_destinations_get_one_line(tmp_path):
     f = tmp_path/'a-file'; f.write_text('x')
     assert 'not a folder' in one_line_error(['notebooks', f])
     assert 'Not a directory' in one_line_error(['notebooks', f/'under'])
-    assert one_line_error(['notebooks', '/proc/lesson08-course']).startswith('lesson08 notebooks: cannot copy into /proc/lesson08-course')
+    assert one_line_error(['notebooks', '/proc/lesson08-course']).startswith('lesson08 notebooks: error: cannot copy into /proc/lesson08-course')
     assert f.read_text() == 'x'
 
 
@@ -99,10 +99,120 @@ def test_empty_notebook_is_kept_with_a_warning(tmp_path):
 
 
 def test_meaningless_benchmarks_are_refused_before_they_run(tmp_path):
-    for args, words in [(['--versions', ','], '--versions names no version'), (['--n', '0'], '--n must be at least 1'),
+    for args, words in [(['--versions', ','], '--versions names no version'), (['--n', '0'], '--n must be from 1 to 10,000,000'),
                         (['--device', 'meta'], "--device must be 'cpu' or 'cuda'"),
                         (['--json', tmp_path/'missing'/'b.json'], 'does not exist'),
                         (['--chart', tmp_path/'missing'/'b.png'], 'does not exist')]:
         t = time.time()
         assert words in one_line_error(['bench', *args])
         assert time.time() - t < 30     # refused up front, not after the run
+
+
+# `lesson08 train` and `lesson08 bench`: one line for every expected failure, checks before the work
+
+def start(args, **env):
+    "`lesson08 ARGS` started in a session of its own, as a terminal runs it, with its output in pipes."
+    return subprocess.Popen([BIN/'lesson08', *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env={**os.environ, **env})
+
+
+def read_until(proc, text, timeout=60):
+    "What `proc` printed on stdout until `text` appeared (or it exited, or `timeout` s passed)."
+    out, deadline = b'', time.time() + timeout
+    while text.encode() not in out and time.time() < deadline:
+        if select.select([proc.stdout], [], [], 0.2)[0]:
+            chunk = os.read(proc.stdout.fileno(), 1 << 16)
+            if not chunk: break
+            out += chunk
+    return out.decode()
+
+
+def finish(proc, timeout=60):
+    "`proc`'s exit status and the rest of its stdout and stderr (killed if it does not end within `timeout` s)."
+    try: out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); out, err = proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize('args, started', [(['train', '--epochs', 2000], 'Training 784'),
+                                           (['bench', '--n', 500, '--repeats', 1, '--versions', 'v1,v2,v3,v4,v5,v6', '--no-train'], 'peak memory')])
+def test_ctrl_c_says_one_line_and_exits_130(args, started):
+    "Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends with one line and status 130, no traceback."
+    proc = start(args, PYTHONUNBUFFERED='1')
+    try: assert started in read_until(proc, started)
+    finally: time.sleep(0.5); os.killpg(proc.pid, signal.SIGINT)
+    rc, _, err = finish(proc)
+    assert rc == 130 and 'Traceback' not in err and 'KeyboardInterrupt' not in err, err
+    assert err.strip().splitlines() == [f'lesson08 {args[0]}: interrupted: nothing saved'], err
+
+
+def test_missing_full_data_is_one_line(tmp_path):
+    "Offline and with no cached copy, `--data full` says what to do in one line, not under a traceback."
+    dead = 'http://127.0.0.1:9'
+    r = subprocess.run([BIN/'lesson08', 'train', '--data', 'full', '--epochs', '1'], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, 'LESSON08_DATA': str(tmp_path), 'https_proxy': dead, 'HTTPS_PROXY': dead, 'no_proxy': ''})
+    assert r.returncode == 1 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith('lesson08 train: error: could not get mnist.pkl.gz') and 'Download it by hand' in r.stderr
+
+
+@pytest.mark.parametrize('args, words', [(['train', '--nh', 10**9], '--nh'), (['train', '--seed', 10**30], '--seed'),
+                                         (['train', '--seed', -1], '--seed'), (['train', '--epochs', 0], '--epochs'),
+                                         (['train', '--bs', 10**20], '--bs'), (['train', '--nh', 'many'], '--nh'),
+                                         (['bench', '--n', 10**20], '--n'), (['bench', '--repeats', 10**20], '--repeats')])
+def test_out_of_range_numbers_are_refused_up_front(args, words):
+    "A number no run can use is refused before any work, in one line naming the option and the range it takes."
+    t = time.time()
+    msg = one_line_error(args)
+    assert msg.startswith(f'lesson08 {args[0]}: error: ') and words in msg and (' from ' in msg or 'whole number' in msg), msg
+    assert time.time() - t < 30
+
+
+def test_a_console_that_cannot_show_the_characters(tmp_path):
+    "On a console with a narrow encoding (a Windows code page), → and é are replaced instead of ending the command."
+    env = {**os.environ, 'PYTHONIOENCODING': 'ascii'}
+    r = subprocess.run([BIN/'lesson08', 'train', '--epochs', '1'], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and 'Training 784?50?10' in r.stdout, r.stderr
+    r = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path/'leçons'], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0 and 'le?ons' in r.stdout and (tmp_path/'leçons'/'00_data.ipynb').is_file(), r.stderr
+
+
+def test_unwritable_json_is_refused_before_training(tmp_path):
+    "A --json path that can't be written is found out before any training, and nothing is written through a link."
+    outside = tmp_path/'outside'; outside.mkdir()
+    (tmp_path/'link.json').symlink_to(outside/'made-through-a-link.json')
+    cases = [(tmp_path/'link.json', 'symbolic link'), (tmp_path/'missing'/'t.json', 'does not exist'),
+             (tmp_path, 'is a folder'), ('/proc/lesson08-t.json', 'cannot be written')]
+    for path, words in cases:
+        r = subprocess.run([BIN/'lesson08', 'train', '--epochs', '1', '--json', path], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and 'Training' not in r.stdout and 'Traceback' not in r.stderr, (path, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, (path, r.stderr)
+    assert list(outside.iterdir()) == []
+    (tmp_path/'mine.json').write_text('keep')       # an existing file is checked without being emptied (then the run fails: no data)
+    dead = 'http://127.0.0.1:9'
+    r = subprocess.run([BIN/'lesson08', 'train', '--data', 'full', '--json', tmp_path/'mine.json'], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, 'LESSON08_DATA': str(tmp_path/'no-data'), 'https_proxy': dead, 'HTTPS_PROXY': dead, 'no_proxy': ''})
+    assert r.returncode == 1 and 'could not get mnist.pkl.gz' in r.stderr and (tmp_path/'mine.json').read_text() == 'keep'
+
+
+@pytest.mark.parametrize('args, started, results', [(['train', '--epochs', 40], 'Training 784', 'final validation accuracy'),
+                                                    (['bench', '--n', 200, '--repeats', 20, '--versions', 'v5', '--no-train', '--in-process'],
+                                                     'timing', 'v5 against its own matmuls')])
+def test_json_that_fails_at_the_end_keeps_the_results(tmp_path, args, started, results):
+    "If the --json folder vanishes during the run, the results are still printed, with one line saying the file was not written."
+    (tmp_path/'out').mkdir()
+    proc = start([*args, '--json', tmp_path/'out'/'r.json'], PYTHONUNBUFFERED='1')
+    try: assert started in read_until(proc, started)
+    finally: (tmp_path/'out').rmdir()
+    rc, out, err = finish(proc)
+    lines = err.strip().splitlines()
+    assert rc == 1 and results in out and len(lines) == 1 and 'could not write' in lines[0] and 'Traceback' not in err, err
+
+
+def test_train_prints_each_epoch_as_it_ends():
+    "Each epoch's line appears while the next epochs are still training, not all at the end."
+    proc = start(['train', '--epochs', 2000])
+    try:
+        out = read_until(proc, 'epoch   1:', timeout=30)
+        running = proc.poll() is None
+    finally: os.killpg(proc.pid, signal.SIGKILL); finish(proc)
+    assert 'epoch   1: train loss' in out and running and 'final validation accuracy' not in out, out
