@@ -1,7 +1,8 @@
 """Build the lesson08 documentation site, offline: `python docs/build.py` (what `make docs` runs).
 
 1. vendor: `npm install` the pinned front-end packages (docs/package.json) and copy what the site
-   needs into docs/_static/vendor: MathJax 3, require.js, the widget html-manager, anywidget;
+   needs into docs/_static/vendor: MathJax 3, require.js, the widget html-manager, anywidget, and
+   axe-core's axe.min.js (served from the site for the accessibility tests; no page loads it by itself);
 2. execute: run every course notebook with nbconvert, saving widget state, into docs/course/
    (the committed notebooks in nbs/ stay clean);
 3. api: write docs/course/api.md, an index of every exported name;
@@ -33,7 +34,8 @@ def vendor():
     shutil.copytree(nm/'@jupyter-widgets'/'html-manager'/'dist', VENDOR/'html-manager', ignore=shutil.ignore_patterns('embed.js', '*.map'))
     shutil.copy(nm/'requirejs'/'require.js', VENDOR/'require.min.js')
     (VENDOR/'anywidget').mkdir(); shutil.copy(nm/'anywidget'/'dist'/'index.js', VENDOR/'anywidget'/'index.js')
-    for lic in (nm/'mathjax'/'LICENSE', nm/'anywidget'/'LICENSE', nm/'requirejs'/'LICENSE'):
+    shutil.copy(nm/'axe-core'/'axe.min.js', VENDOR/'axe.min.js')      # the accessibility checker the browser tests inject
+    for lic in (nm/'mathjax'/'LICENSE', nm/'anywidget'/'LICENSE', nm/'requirejs'/'LICENSE', nm/'axe-core'/'LICENSE'):
         if lic.exists(): shutil.copy(lic, VENDOR/f'LICENSE.{lic.parent.name}')
     stamp.write_text(want)
 

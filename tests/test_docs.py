@@ -6,7 +6,8 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
-from browser import CLICK_SQUARE, LAYOUT_PROBLEMS, RED_FACTORS, SCROLL_TO_RED, chromium_page, need_browser
+from browser import (CLICK_AND_TIME, CLICK_SQUARE, H_SCROLL, LATENCY_MS, LAYOUT_PROBLEMS, RED_FACTORS, SCROLL_TO_RED, axe_violations,
+                     chromium_page, describe_violations, keyboard_path, need_browser)
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT/'docs'/'_build'/'html'
@@ -174,13 +175,13 @@ def test_explorer_explains_one_number_without_a_kernel(site, server, artifacts):
         ms = page.evaluate(CLICK_SQUARE, [1, 12, 14, f'w1.g[{12 * 28 + 14},{j}] = '])      # every other pixel was precomputed
         text = root.locator('.l08x-explain').inner_text()
         assert f'w1.g[i, j] = Σₙ x[n, i] · t.g[n, j]' in text and 'the other 3,995 terms' in text, text
-        total = re.search(r'sum of the terms (\S+) = the gradient.s value (\S+)', text)
+        total = re.search(r'sum of the terms (\S+) ≈ the gradient.s value (\S+)', text)
         assert total and abs(float(total.group(1)) - float(total.group(2))) <= 2e-3 * abs(float(total.group(2))), text
         assert len(root.locator('.l08x-term').all()) == 6          # the 5 largest and the rest
         root.screenshot(path=str(artifacts/'docs-explorer-one-number.png'))
         # an odd pixel was not precomputed: the nearest one is shown, and with no kernel the note says so
         page.evaluate(CLICK_SQUARE, [1, 13, 13, 'w1.g['])
-        page.wait_for_function("document.querySelector('.l08x-xnote') && document.querySelector('.l08x-xnote').textContent.includes('no kernel answered')", timeout=5_000)
+        page.wait_for_function("document.querySelector('.l08x-xnote') && document.querySelector('.l08x-xnote').textContent.includes('no answer from the kernel')", timeout=5_000)
         assert root.locator('.l08x-xhead').text_content().startswith(f'w1.g[{12 * 28 + 12},{j}] = ')
         # a bias, and a row of an activation's gradient
         ms_b = page.evaluate(CLICK_SQUARE, [2, 0, j, f'b1.g[{j}] = '])
@@ -188,8 +189,12 @@ def test_explorer_explains_one_number_without_a_kernel(site, server, artifacts):
         root.locator('.l08x-btn[data-step="2"]').click()
         page.evaluate(CLICK_SQUARE, [0, 1, 3, 't.g[1,3] = '])
         assert 't.g[n, j] = v.g[n, j] · 1[t[n, j] > 0]' in root.locator('.l08x-explain').inner_text()
-        (artifacts/'docs-explorer-latency.txt').write_text(f"square click to explanation on the docs site (ms): w1.g {ms:.1f}, b1.g {ms_b:.1f}\n")
-        print(f"square click latency: {ms:.1f} ms, {ms_b:.1f} ms")
+        factor_ms = [page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="1"]', '1']), page.evaluate(CLICK_AND_TIME, ['.l08x-factor[data-step="3"]', '3'])]
+        report = (f"click to updated view on the docs site (ms): precomputed square w1.g {ms:.1f}, b1.g {ms_b:.1f}; "
+                  f"factors {', '.join(f'{t:.1f}' for t in factor_ms)}; bound {LATENCY_MS}")
+        (artifacts/'docs-explorer-latency.txt').write_text(report + '\n')
+        print(report)
+        assert max(ms, ms_b, *factor_ms) < LATENCY_MS, report
         assert page.failed == [] and page.errors == [], (page.failed, page.errors)
 
 
@@ -222,7 +227,7 @@ def test_explorer_plays_and_steps_from_the_keyboard(site, server, artifacts):
 
 
 def test_explorer_one_step_of_learning_without_a_kernel(site, server):
-    "The precomputed rates show the loss before and after one step; another rate says it needs a kernel."
+    "The precomputed rates show the loss before and after one step; another rate says no kernel answered, and what to do."
     need_browser()
     with chromium_page() as page:
         root = first_explorer(page, server)
@@ -231,7 +236,7 @@ def test_explorer_one_step_of_learning_without_a_kernel(site, server):
         root.locator('.l08x-rate', has_text='0.1').last.click()
         assert 'the step overshoots, and the loss goes up' in result(), result()
         root.locator('.l08x-lr').fill('0.02'); root.locator('.l08x-lr').press('Enter')
-        page.wait_for_function("document.querySelector('.l08x-result').textContent.includes('needs a running kernel')", timeout=5_000)
+        page.wait_for_function("document.querySelector('.l08x-result').textContent.includes('no answer from the kernel')", timeout=5_000)
 
 
 @pytest.mark.parametrize('width', [420, 1400])
@@ -250,13 +255,65 @@ def test_explorer_layout(site, server, artifacts, width):
         root = page.locator('.l08x').first
         # no tinted box behind the formula's function names (the diagram's boxes have a class of their own)
         assert set(root.locator('.l08x-formula .l08x-fn').evaluate_all("es => es.map(e => getComputedStyle(e).backgroundColor)")) == {'rgba(0, 0, 0, 0)'}
-        if width == 1400:   # the diagram is one row, input to loss: l2 never starts a new line
-            tops = root.locator('.l08x-diagram > .l08x-node').evaluate_all("es => es.map(e => Math.round(e.getBoundingClientRect().top))")
-            assert len(set(tops)) == 1, tops
+        if width == 1400:   # the diagram reads from input to loss, wrapping onto rows (left to right, top to bottom), never scrolling sideways
+            boxes = root.locator('.l08x-diagram > .l08x-node').evaluate_all("es => es.map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.left)]; })")
+            assert all(b[0] > a[0] or (b[0] == a[0] and b[1] > a[1]) for a, b in zip(boxes, boxes[1:])), boxes
+            assert root.locator('.l08x-diagram').evaluate("d => d.scrollWidth - d.clientWidth") <= 1
         root.locator('.l08x-btn[data-step="3"]').click()
         root.locator('canvas').nth(1).click(position={'x': 100, 'y': 100})
         root.screenshot(path=str(artifacts/f'docs-explorer-{width}px.png'))
         assert page.errors == [], page.errors
+
+
+
+# Serious violations of the Sphinx theme's own markup, not ours to fix here: (axe rule, a selector in the node's target).
+THEME_KNOWN = [('label-content-name-mismatch', '.search-button-field')]     # the search button's "Search ⌘K" text vs its aria-label
+
+
+def test_explorer_has_no_serious_axe_violations(site, server, artifacts):
+    "axe-core (vendored, served from the site) finds no serious or critical violation in the explorers, nor on their whole page."
+    need_browser()
+    import json
+    with chromium_page() as page:
+        root = first_explorer(page, server)
+        page.wait_for_load_state('networkidle')
+        page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        report = {'opened': axe_violations(page, '.l08x')}
+        # another step, with an explanation open and a learning step shown: the parts drawn later are checked too
+        root.locator('.l08x-factor[data-step="2"]').click()
+        page.evaluate(CLICK_SQUARE, [0, 1, 3, 't.g[1,3] = '])
+        root.locator('.l08x-rate', has_text='0.1').last.click()
+        report['explaining'] = axe_violations(page, '.l08x')
+        report['whole page'] = axe_violations(page, ignore=THEME_KNOWN)
+        (artifacts/'axe-docs-explorer.json').write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        msg = '\n'.join(f'{k}:\n{describe_violations(v)}' for k, v in report.items() if v)
+        assert all(v == [] for v in report.values()), 'axe-core on course/08_explorer.html:\n' + msg
+
+
+def test_explorer_keyboard_only_path(site, server, artifacts):
+    "Keyboard only: Tab to a factor, Enter; Tab to a gradient picture, arrows, Enter explains the square under the cursor; focus kept."
+    need_browser()
+    with chromium_page() as page:
+        first_explorer(page, server)
+        seen = keyboard_path(page)
+        page.locator('.l08x').first.screenshot(path=str(artifacts/'docs-explorer-keyboard.png'))
+        print(seen)
+        assert page.failed == [] and page.errors == [], (page.failed, page.errors)
+
+
+def test_explorer_diagram_fits_from_760px(site, server, artifacts):
+    "At 760, 1024 and 1280 px the diagram of each explorer fits its width: no horizontal scroll (nor any in the widget)."
+    need_browser()
+    bad, seen = [], []
+    with chromium_page() as page:
+        for width in (760, 1024, 1280):
+            first_explorer(page, server, width)
+            for m in page.evaluate(H_SCROLL):
+                seen.append(f"{width}px explorer {m['explorer']}: diagram {m['diagram_width']} px wide, overflow {m['diagram']} px; widget overflow {m['widget']} px")
+                if m['diagram'] is None or m['diagram'] > 1 or m['widget'] > 1: bad.append(seen[-1])
+            page.locator('.l08x .l08x-diagram').first.screenshot(path=str(artifacts/f'docs-explorer-diagram-{width}px.png'))
+    (artifacts/'docs-explorer-widths.txt').write_text('\n'.join(seen) + '\n')
+    assert bad == [], bad
 
 
 def page_text(site, name):
