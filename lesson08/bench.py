@@ -5,11 +5,13 @@
 # %% auto #0
 __all__ = ['VERSIONS', 'bench_data', 'mem_available', 'check_no_chunk', 'measure', 'floor_blocks', 'interleaved', 'busy_cores',
            'pick_threads', 'run_bench', 'noise', 'table', 'goals', 'goals_text', 'chart', 'forward_and_backward_tuned',
-           'fit_nn', 'train_throughput', 'add_args', 'check_output_path', 'open_output', 'check_args', 'main']
+           'fit_nn', 'train_throughput', 'add_args', 'check_args', 'main']
 
 # %% ../nbs/09_benchmark.ipynb #c003
-import argparse, json, math, multiprocessing as mp, os, platform, resource, signal, statistics, sys, tempfile, threading, time
+import argparse, json, math, multiprocessing as mp, os, platform, signal, statistics, sys, tempfile, threading, time
 from pathlib import Path
+
+from .cli import check_output_path, open_output   # shared with `lesson08 train`, which never imports the benchmark
 
 import torch
 
@@ -59,32 +61,52 @@ def bench_data(n=50_000, seed=0, device='cpu'):
         source = f'random data, {n:,} × 784 (full MNIST not cached)'
     return x.to(device), y.to(device), [p.to(device) for p in init_params(seed=seed)], source
 
-def mem_available() -> int:
-    "Bytes of memory the OS reports as available (MemAvailable), or 0 if unknown."
+def mem_available():
+    "Bytes of memory the OS reports as available (Linux's MemAvailable), or None where it can't be read (macOS, Windows)."
     try:
-        for line in open('/proc/meminfo'):
-            if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
-    except OSError: pass
-    return 0
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    except (OSError, ValueError): pass
+    return None
 
 def check_no_chunk(n, available=None):
     "Refuse `--no-chunk` unless the unchunked outer product (plus 1 GB of headroom) fits in available memory."
     from lesson08.backward import outer_bytes
     need = outer_bytes(n, 784, 50) + 2**30
     available = mem_available() if available is None else available
+    if available is None:
+        print(f"note: free memory can't be read on this system; --no-chunk at N={n:,} needs about {need/1e9:.1f} GB", file=sys.stderr); return
     if need > available:
         raise MemoryError(f"--no-chunk at N={n:,} builds a {outer_bytes(n, 784, 50)/1e9:.2f} GB outer product and needs about "
                           f"{need/1e9:.1f} GB free; only {available/1e9:.1f} GB is available. Lower --n or drop --no-chunk.")
 
 # %% ../nbs/09_benchmark.ipynb #c011
-def _rss() -> int:
-    with open('/proc/self/statm') as f: return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+def _rss():
+    "This process's resident memory now, in bytes (Linux), or None where it can't be read."
+    try:
+        with open('/proc/self/statm') as f: return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except (OSError, ValueError, AttributeError): return None
 
-def _hwm() -> int:
-    "This process's peak resident memory (VmHWM). Unlike getrusage's ru_maxrss, it starts afresh in a spawned child, instead of carrying over the parent's peak."
-    for line in open('/proc/self/status'):
-        if line.startswith('VmHWM:'): return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _hwm():
+    "This process's peak resident memory in bytes, or None where it can't be measured (Windows)."
+    try:     # Linux: VmHWM, which starts afresh in a spawned child; getrusage's ru_maxrss carries over the parent's peak
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'): return int(line.split()[1]) * 1024
+    except (OSError, ValueError): pass
+    try: import resource
+    except ImportError: return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == 'darwin' else peak * 1024      # bytes on macOS, KiB on the other Unixes
+
+def _mib(b, width):
+    "Bytes `b` as MiB right-aligned in `width` characters, or 'n/a' where memory could not be measured."
+    return f"{'n/a':>{width}}" if b is None else f"{b/2**20:{width}.0f}"
+
+def _ratio(a, b):
+    "a / b for two peaks in bytes, or None if either could not be measured (or the second is 0)."
+    return None if a is None or not b else a / b
 
 def _clock(device):
     if device.startswith('cuda'): torch.cuda.synchronize()
@@ -100,14 +122,16 @@ def measure(version, n=50_000, repeats=1, warmup=1, device='cpu', chunk=True, se
     fn = VERSIONS[version][0]
     x, y, ps, source = bench_data(n, seed, device)
     base = _rss()
+    if base is None: base = _hwm()        # no current size to read (macOS): count the growth of the peak instead
     if device.startswith('cuda'): torch.cuda.reset_peak_memory_stats(); base_cuda = torch.cuda.memory_allocated()
     try:
         for _ in range(warmup): fn(x, y, ps)
         times = [_timed(lambda: fn(x, y, ps), device) for _ in range(repeats)]
     finally: bw.OUTER_BUDGET = budget
-    peak = _hwm() - base
+    hwm = _hwm()
+    peak = None if hwm is None or base is None else hwm - base   # None: not measurable here (Windows), never a made-up 0
     if device.startswith('cuda'): peak = torch.cuda.max_memory_allocated() - base_cuda
-    return {'version': version, 'times': times, 'peak_bytes': max(peak, 0), 'source': source}
+    return {'version': version, 'times': times, 'peak_bytes': peak, 'source': source}
 
 def floor_blocks(n=50_000, device='cpu', seed=0) -> dict:
     "The model's matrix multiplies on its exact shapes, as three callables: training's in our weight layout (`ours`), in nn.Linear's (`nn`), and the input gradient's (`xg`); with FLOPs."
@@ -167,20 +191,21 @@ def _in_fresh_process(args):
             if quiet: signal.signal(signal.SIGINT, handler)
         return job.result()                                 # a dead worker raises BrokenProcessPool: no hang
 
-def busy_cores(seconds=0.5) -> float:
-    "How many CPU cores other work kept busy over the next `seconds` (from /proc/stat, while this process sleeps); 0.0 if unknown."
+def busy_cores(seconds=0.5):
+    "How many CPU cores other work kept busy over the next `seconds` (from Linux's /proc/stat, while this process sleeps); None where it can't be read."
     def sample():
         with open('/proc/stat') as f: v = [int(x) for x in f.readline().split()[1:]]
         return sum(v), v[3] + v[4]                       # all jiffies, idle + iowait
     try:
         (t0, i0), _ = sample(), time.sleep(seconds)
         t1, i1 = sample()
-    except (OSError, ValueError): return 0.0
+    except (OSError, ValueError, IndexError): return None
     return (os.cpu_count() or 1) * (1 - (i1 - i0) / max(t1 - t0, 1))
 
 def pick_threads(busy=None, log=print) -> int:
     "Threads to time with: PyTorch's default, less one per core that other work keeps busy, so that no timed thread waits for a shared core."
     busy = busy_cores() if busy is None else busy
+    if busy is None: busy = 0.0       # other work can't be seen here (macOS, Windows): use the cores PyTorch sees
     free = max(1, min(torch.get_num_threads(), round((os.cpu_count() or 1) - busy)))
     if free < torch.get_num_threads():
         log(f"other work keeps about {busy:.1f} of this machine's {os.cpu_count()} cores busy: timing with {free} thread{'s' * (free > 1)} "
@@ -222,7 +247,7 @@ def run_bench(n=50_000, repeats=7, versions=None, device='cpu', chunk=True, fres
                               'min_s': min(t['times']), 'max_s': max(t['times']), 'times_s': t['times'], 'floor_s': med(t['floors']),
                               'floors_s': t['floors'], 'ratios': t['ratios'], 'x_floor': med(t['ratios']), 'x_floor_q1': q1,
                               'x_floor_q3': q3, 'peak_bytes': peak}
-        log(f"  {v:8} peak {peak/2**20:7.0f} MiB")
+        log(f"  {v:8} peak {_mib(peak, 7)} MiB")
     if 'v5' in versions and 'v2-nox' in versions:      # paired round by round: both ran in the same rounds
         res['v5_over_v2nox'] = [a / b for a, b in zip(il['versions']['v5']['times'], il['versions']['v2-nox']['times'])]
     return res
@@ -251,7 +276,7 @@ def table(res) -> str:
     for v, r in res['versions'].items():
         lines.append(f"{v:9}{r['description']:36}{'yes' if r['computes_x_grad'] else 'no':5}{r['median_s']*1e3:10.1f}"
                      f"{r['min_s']*1e3:9.1f}–{r['max_s']*1e3:<8.1f}{r['x_floor']:9.2f}{r['x_floor_q1']:8.2f}–{r['x_floor_q3']:<4.2f}"
-                     f"{r['peak_bytes']/2**20:10.0f}")
+                     f"{_mib(r['peak_bytes'], 10)}")
     if not res.get('peaks_separated', True):
         lines.append("peak MiB: measured in this one process, so each is the process's high-water mark so far, not the version's own "
                      "(run without --in-process for a fresh process per version)")
@@ -270,10 +295,10 @@ def goals(res) -> dict:
     if 'v5' in v: out['v5_time_vs_floor'] = v['v5']['x_floor']
     if 'v5' in v and 'v2-nox' in v:
         out['v5_time_vs_autograd'] = med(res['v5_over_v2nox']) if res.get('v5_over_v2nox') else v['v5']['median_s'] / v['v2-nox']['median_s']
-        out['v5_peak_vs_autograd'] = v['v5']['peak_bytes'] / max(v['v2-nox']['peak_bytes'], 1)
+        out['v5_peak_vs_autograd'] = _ratio(v['v5']['peak_bytes'], v['v2-nox']['peak_bytes'])
     if 'v5-tuned' in v:
         out['tuned_time_vs_floor'] = v['v5-tuned']['x_floor']
-        if 'v2-nox' in v: out['tuned_peak_vs_autograd'] = v['v5-tuned']['peak_bytes'] / max(v['v2-nox']['peak_bytes'], 1)
+        if 'v2-nox' in v: out['tuned_peak_vs_autograd'] = _ratio(v['v5-tuned']['peak_bytes'], v['v2-nox']['peak_bytes'])
     if 'v2' in v and 'v2-nox' in v: out['xg_cost'] = v['v2']['median_s'] / v['v2-nox']['median_s']
     return out
 
@@ -282,11 +307,12 @@ def goals_text(g) -> str:
     lines = []
     if 'v5_time_vs_autograd' in g:
         lines.append(f"v5 against autograd, both without x.g: {g['v5_time_vs_autograd']:.2f}× the time (goal ≤ 1.1), "
-                     f"{g['v5_peak_vs_autograd']:.2f}× the peak memory (goal ≤ 1.1)")
+                     + (f"{g['v5_peak_vs_autograd']:.2f}× the peak memory (goal ≤ 1.1)" if g.get('v5_peak_vs_autograd') is not None
+                        else "peak memory not measured"))
     if 'v5_time_vs_floor' in g: lines.append(f"v5 against its own matmuls: {g['v5_time_vs_floor']:.2f}× (goal ≤ 1.25)")
     if 'tuned_time_vs_floor' in g:
         lines.append(f"v5, tuned, against its own matmuls: {g['tuned_time_vs_floor']:.2f}× (goal ≤ 1.05)"
-                     + (f"; its peak memory {g['tuned_peak_vs_autograd']:.2f}× autograd's without x.g (goal ≤ 1)" if 'tuned_peak_vs_autograd' in g else ''))
+                     + (f"; its peak memory {g['tuned_peak_vs_autograd']:.2f}× autograd's without x.g (goal ≤ 1)" if g.get('tuned_peak_vs_autograd') is not None else ''))
     if 'xg_cost' in g: lines.append(f"separately, computing x.g as the lecture's autograd version does costs {g['xg_cost']:.2f}× (v2 against v2-nox)")
     return '\n'.join(lines)
 
@@ -378,24 +404,6 @@ def add_args(p: argparse.ArgumentParser):
     p.add_argument('--json', metavar='PATH', help='write the results as JSON')
     p.add_argument('--chart', metavar='PATH', help='save a log-scale bar chart (PNG)')
     return p
-
-def check_output_path(opt, path):
-    "Raise `ValueError` unless `path` (given with option `opt`) can be written: no link or folder, in a folder where a file can really be made; nothing is left changed."
-    p = Path(path)
-    if p.is_symlink(): raise ValueError(f"{opt} {path} is a symbolic link, which is never written through; give the file's own path")
-    if p.is_dir(): raise ValueError(f"{opt} {path} is a folder; give a file name")
-    folder = p.absolute().parent
-    if not folder.is_dir(): raise ValueError(f"{opt} {path}: the folder {folder} does not exist")
-    if p.exists() and not p.is_file(): raise ValueError(f"{opt} {path} is not a regular file")
-    try:
-        if p.exists(): os.close(os.open(p, os.O_WRONLY | getattr(os, 'O_NOFOLLOW', 0)))   # opened for writing, not emptied
-        else: tempfile.TemporaryFile(dir=folder).close()                                   # a file can be made there, and is gone again
-    except OSError as e: raise ValueError(f"{opt} {path} cannot be written: {e.strerror or e}")
-
-def open_output(path, mode='w'):
-    "Open `path` to write (`mode` 'w' for text, 'wb' for bytes), made or emptied; a symbolic link there raises `OSError` instead of being followed."
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_NOFOLLOW', 0), 0o666)
-    return os.fdopen(fd, mode, encoding=None if 'b' in mode else 'utf-8')
 
 def check_args(args):
     "Raise `ValueError` with a one-line reason if the options can't give a meaningful run; checked before anything is timed."

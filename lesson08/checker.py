@@ -103,13 +103,18 @@ def _text(e) -> str:
     return s.splitlines()[0] if s else ''
 
 def _where(fn, e):
-    "A short ' (line N of your function: `code`)' for the innermost frame of exception `e` that is in the learner's code."
-    tb = [t for t in traceback.extract_tb(e.__traceback__) if t.name == getattr(fn, '__name__', '') or t.name in ('bwd', 'forward')]
-    return f" (line {tb[-1].lineno - _fn_line(fn) + 1} of your function: `{tb[-1].line}`)" if tb and _fn_line(fn) else ''
+    "A short ' (line N of your function: `code`)' for the innermost frame of exception `e` that runs the learner's function or layer."
+    names = {getattr(fn, '__name__', ''), 'bwd', 'forward'}
+    mine = [(f, n) for f, n in traceback.walk_tb(e.__traceback__) if f.f_code.co_name in names and _theirs(f)]
+    if not mine: return ''
+    f, n = mine[-1]
+    try: line = inspect.getsourcelines(f.f_code)[0][n - f.f_code.co_firstlineno].strip()
+    except (OSError, TypeError, IndexError): return ''
+    return f" (line {n - f.f_code.co_firstlineno + 1} of your `{f.f_code.co_name}`: `{line}`)"
 
-def _fn_line(fn):
-    try: return inspect.getsourcelines(fn)[1]
-    except (OSError, TypeError): return 0
+def _theirs(frame) -> bool:
+    "Whether `frame` runs code other than the checker's and the lesson's own (the learner's)."
+    return not frame.f_globals.get('__name__', '').startswith('lesson08')
 
 def _run(fn, *args, what='your function', watch=None):
     "Call `fn(*args)` under the time limit with autograd refused; turn any exception, an exit or a timeout into a readable `Mistake`."
@@ -231,9 +236,10 @@ def _snapshot(**ts):
 
 def _unchanged(snap, **ts):
     "Raise `Mistake` naming any tensor in `snap` (a `_snapshot`) that the learner's code changed in place."
-    now = {**ts, **{f'{k}.g': t.g for k, t in ts.items() if f'{k}.g' in snap}}
+    now = {**ts, **{f'{k}.g': getattr(t, 'g', None) for k, t in ts.items() if f'{k}.g' in snap}}
     for nm, before in snap.items():
         after = now[nm]
+        if after is None: raise Mistake(f"your code removed `{nm}` (`del {nm}`, or set it to None): it belongs to the layer above, leave it as it was")
         if isinstance(after, torch.Tensor) and after.shape == before.shape and torch.equal(before, after): continue
         if nm.endswith('.g'):
             raise Mistake(f"your code changed `{nm}` in place (`{nm} /= ...`, or `g = {nm}` and then `g[...] = ...`, which writes into "
@@ -476,6 +482,8 @@ def _write_whole(p, d):
     "Write `d` as JSON to `p`: first to a new file with an unguessable name beside it, then renamed over `p` in one step."
     fd, tmp = tempfile.mkstemp(prefix=f'.{p.name}.', suffix='.tmp', dir=p.parent)
     try:
+        try: os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o644)   # as readable as the file it replaces
+        except OSError: pass
         with os.fdopen(fd, 'w', encoding='utf-8') as f: json.dump(d, f, indent=1, ensure_ascii=False)
         os.replace(tmp, p)
     except BaseException:

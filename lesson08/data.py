@@ -94,10 +94,23 @@ DEADLINE = 600   # seconds one download may take in all (the 17 MB file needs ab
 _PART = re.compile(r'(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part')
 
 def _alive(pid) -> bool:
+    "Whether process `pid` is running (when unsure: yes, so its file is kept)."
+    if os.name == 'nt': return _alive_windows(pid)   # os.kill(pid, 0) would send Ctrl-C to a console process group there
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except OSError: return True     # someone else's live process
     return True
+
+def _alive_windows(pid) -> bool:
+    "Windows: whether `pid` names a process that has not exited (OpenProcess and GetExitCodeProcess)."
+    import ctypes
+    k = ctypes.WinDLL('kernel32', use_last_error=True)
+    h = k.OpenProcess(0x1000, False, pid)          # PROCESS_QUERY_LIMITED_INFORMATION
+    if not h: return ctypes.get_last_error() == 5  # access denied: someone else's live process
+    try:
+        code = ctypes.c_ulong()
+        return not k.GetExitCodeProcess(h, ctypes.byref(code)) or code.value == 259   # STILL_ACTIVE
+    finally: k.CloseHandle(h)
 
 def clean_stale_parts(dest) -> list:
     "Delete the `.part` files that killed downloads of `dest` left behind: our own names, written by a process that no longer runs."

@@ -402,7 +402,9 @@ function connectKernel(model, state, draw, announce) {
     }, WAIT);
   };
   const askLr = (lr) => {
-    state.lr = lr; state.asked = lr; state.noKernel = false;
+    state.lr = lr; state.noKernel = false;
+    if ((model.get('learned') || {}).lr === lr) { state.asked = null; draw(); return; }   // answered already: asking again changes nothing
+    state.asked = lr;
     const nonce = ++state.nonce; state.lrNonce = nonce;
     model.set('lr', lr); model.save_changes();
     draw();

@@ -344,7 +344,7 @@ class ChainRuleExplorer(anywidget.AnyWidget):
     selected = traitlets.Int(0).tag(sync=True)
     query = traitlets.Dict().tag(sync=True)       # {'key', 'name', 'index', 'nonce'}: an entry the front end wants explained
     answer = traitlets.Dict().tag(sync=True)      # the reply, with the query's 'key' and 'nonce': compact(explain(...)), or an 'error'
-    lr = traitlets.Float(0.0).tag(sync=True)
+    lr = traitlets.Float(-1.0).tag(sync=True)     # a rate the front end asks about; -1 until it asks, so that 0 is a change
     learned = traitlets.Dict().tag(sync=True)     # {'lr', 'loss', 'overflow'} (or 'error'): the loss after one step at rate `lr`
 
     def __init__(self, rec=None, **kwargs):

@@ -144,7 +144,7 @@ def test_raises():
     def mse_grad(inp, targ):
         x = 1 / 0
     m = msg(mse_grad, 'mse_grad')
-    assert 'raised ZeroDivisionError: division by zero' in m and 'line 2 of your function' in m
+    assert 'raised ZeroDivisionError: division by zero' in m and 'line 2 of your `mse_grad`' in m
 
 
 def test_not_written_yet():

@@ -264,3 +264,27 @@ def test_a_console_that_is_not_utf8(tmp_path):
     r = subprocess.run([sys.executable, '-c', script], cwd=tmp_path, capture_output=True, text=True,
                        encoding='cp1252', env={**os.environ, 'PYTHONIOENCODING': 'cp1252'})
     assert r.returncode == 0 and 'OK 1. mse_grad' in r.stdout, r.stderr
+
+
+# --- found in review ---------------------------------------------------------------------------------------------
+def test_the_line_named_is_in_the_learners_own_bwd():
+    class Lin(Module):
+        def __init__(self, w, b): self.w, self.b = w, b
+        def forward(self, inp): return inp @ self.w + self.b
+        def bwd(self, out, inp):
+            inp.g = out.g @ self.w.t()
+            raise ValueError("boom")
+    assert "raised ValueError: boom (line 3 of your `bwd`: `raise ValueError(\"boom\")`)" in fails(Lin, 'Lin')
+
+
+def test_deleting_out_g_is_the_learners_mistake():
+    def lin_grad(inp, out, w, b):
+        inp.g = out.g @ w.t(); w.g = inp.t() @ out.g; b.g = out.g.sum(0)
+        del out.g
+    m = fails(lin_grad, 'lin_grad')
+    assert 'removed `out.g`' in m and 'checker itself' not in m
+
+
+def test_the_progress_file_stays_readable():
+    check(solutions.reference('mse_grad'), 'mse_grad')
+    assert Path(checker.PROGRESS_FILE).stat().st_mode & 0o777 == 0o644
