@@ -174,10 +174,15 @@ def compare(name, got, ref, mistakes=(), rtol=None, n=None, others=None):
     if not torch.isfinite(got).all(): raise Mistake(f"`{name}` contains NaN or infinity")
     if _close(got, ref, rtol): return
     _known(f'`{name}`', got, mistakes, rtol)
-    d = (got.double() - ref.double()).abs()
-    i = tuple(int(k) for k in torch.unravel_index(d.argmax(), d.shape)) if d.ndim else ()
-    raise Mistake(f"`{name}` has the right shape {shape_str(ref)} but wrong values: the largest error is {d.max().item():.3g} "
+    i, err = _largest_error(got, ref)
+    raise Mistake(f"`{name}` has the right shape {shape_str(ref)} but wrong values: the largest error is {err:.3g} "
                   f"at index {i} (got {got.double()[i].item():.4g}, expected {ref.double()[i].item():.4g})")
+
+def _largest_error(got, ref):
+    "The index of the largest difference between two tensors of one shape (a NaN counts as the largest), and its size."
+    d = (got.double() - ref.double()).abs().nan_to_num(float('inf'))
+    i = tuple(int(k) for k in torch.unravel_index(d.argmax(), d.shape)) if d.ndim else ()
+    return i, d[i].item()
 
 def _known(label, got, mistakes, rtol):
     "Raise the `Mistake` of the first known wrong answer in `mistakes` that `got` matches, if any; its message starts with `label`."
@@ -194,8 +199,7 @@ def _check_output(what, out, ref, mistakes=()):
     rtol = RTOL.get(ref.dtype, 1e-4)
     if _close(out, ref, rtol): return
     _known(what, out, mistakes, rtol)
-    d = (out.double() - ref.double()).abs().nan_to_num(float('inf'))
-    i = tuple(int(k) for k in torch.unravel_index(d.argmax(), d.shape)) if d.ndim else ()
+    i, _ = _largest_error(out, ref)
     raise Mistake(f"{what} returned wrong values: at index {i} it gave {out.double()[i].item():.4g}, expected {ref.double()[i].item():.4g}")
 
 def scale_mistakes(ref, n, numel=None):

@@ -9,28 +9,16 @@ test('the module imports without a DOM and keeps its anywidget default export', 
   assert.equal(typeof explorer.render, 'function');
 });
 
-test('whole numbers keep their zeros', () => {
-  assert.equal(formatNumber(1000), '1000');
-  assert.equal(formatNumber(1260), '1260');
-  assert.equal(formatNumber(1500), '1500');
-  assert.equal(formatNumber(9990), '9990');
-  assert.equal(formatNumber(10), '10');
-  assert.equal(formatNumber(100), '100');
-  assert.equal(formatNumber(-2000), '-2000');
-});
+const shown = (pairs) => () => { for (const [v, text] of pairs) assert.equal(formatNumber(v), text, `formatNumber(${v})`); };
 
-test('fractions drop trailing zeros only after the point', () => {
-  assert.equal(formatNumber(0.5), '0.5');
-  assert.equal(formatNumber(30.1), '30.1');
-  assert.equal(formatNumber(17.39), '17.39');
-  assert.equal(formatNumber(0.2180), '0.218');
-  assert.equal(formatNumber(1.5), '1.5');
-  assert.equal(formatNumber(0.001), '0.001');
-  assert.equal(formatNumber(0.5083), '0.5083');
-  assert.equal(formatNumber(-0.004049), '-0.004049');
-  assert.equal(formatNumber(2.00049), '2');           // 4 significant digits: 2.000
-  assert.equal(formatNumber(9.99951), '10');          // rounds up to 10.00, shown as 10
-});
+test('whole numbers keep their zeros', shown([[1000, '1000'], [1260, '1260'], [1500, '1500'], [9990, '9990'], [10, '10'], [100, '100'], [-2000, '-2000']]));
+
+test('fractions drop trailing zeros only after the point', shown([
+  [0.5, '0.5'], [30.1, '30.1'], [17.39, '17.39'], [0.2180, '0.218'], [1.5, '1.5'], [0.001, '0.001'], [0.5083, '0.5083'],
+  [-0.004049, '-0.004049'],
+  [2.00049, '2'],              // 4 significant digits: 2.000
+  [9.99951, '10'],             // rounds up to 10.00, shown as 10
+]));
 
 test('zero and negative zero show 0', () => {
   assert.equal(formatNumber(0), '0');
