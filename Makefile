@@ -1,16 +1,23 @@
-# lesson08: `make lab` to learn, `make test` to check everything. Both set up .venv first.
+# lesson08: `make lab` to learn (the package and JupyterLab), `make test` to check everything (the dev tools).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 STAMP := $(VENV)/.lesson08-installed
+LAB_STAMP := $(VENV)/.lesson08-lab-installed
+# Set TORCH_INDEX=https://download.pytorch.org/whl/cpu to install PyTorch's CPU build first (Linux without an NVIDIA GPU).
+TORCH_INDEX ?=
+# One line instead of pip's resolver error when the Python is too old (a Mac's python3 may be 3.9).
+PYTHON_OK = @$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+	echo "lesson08 needs Python 3.10 or newer; $(PYTHON) is $$($(PYTHON) -V 2>/dev/null || echo 'not found'). Try: make $(or $(MAKECMDGOALS),lab) PYTHON=python3.12" >&2; exit 1; }
 export ARTIFACTS ?= $(CURDIR)/test-artifacts
 
 .PHONY: install lab lab-source test test-pythons check-export nbtest pytest browser-deps docs wheel clean
 
 # The dev install: the package (editable) with its dev tools; torch pinned to the local CPU build.
 $(STAMP): setup.py settings.ini constraints.txt
+	$(PYTHON_OK)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
@@ -18,9 +25,20 @@ $(STAMP): setup.py settings.ini constraints.txt
 
 install: $(STAMP)
 
-# Learners: your own copy in ./lesson08-notebooks (ignored by git; notebooks already there are kept),
+# Learners: the package and JupyterLab only (no dev tools, no pins: pip keeps a torch you already have).
+$(LAB_STAMP): setup.py settings.ini
+	$(PYTHON_OK)
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	@$(BIN)/python -c 'import torch' 2>/dev/null || [ -n "$(TORCH_INDEX)" ] || [ "$$(uname -s)" != Linux ] || \
+	  echo "lesson08: installing PyTorch from PyPI (on Linux its CUDA build, about 5 GB). Without an NVIDIA GPU, stop and run: make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu"
+	$(if $(TORCH_INDEX),$(PIP) install -q torch --index-url $(TORCH_INDEX))
+	$(PIP) install -q -e . 'jupyterlab>=4,<5'
+	touch $@
+
+# Your own copy in ./lesson08-notebooks (ignored by git; notebooks already there are kept),
 # in a JupyterLab that saves widget state. LAB_ARGS passes options, e.g. LAB_ARGS='--port 8890 --no-browser'.
-lab: install
+lab: $(LAB_STAMP)
 	$(BIN)/lesson08 lab $(LAB_ARGS)
 
 # Maintainers: edit the tracked source notebooks in nbs/ (then nbdev_export, nbdev_clean, commit).

@@ -35,8 +35,8 @@ setuptools.setup(
     long_description=(here/'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     license=licenses[cfg['license']], license_files=['LICENSE'],
-    author=cfg['author'], author_email=cfg['author_email'],
-    url=cfg['git_url'],
+    # settings.ini's git_url, doc_host and author_email are placeholders nbdev needs: kept out of the package's metadata
+    author=cfg['author'],
     keywords=cfg['keywords'].split(),
     classifiers=[
         'Development Status :: ' + statuses[int(cfg['status'])],

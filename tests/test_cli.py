@@ -216,3 +216,44 @@ def test_train_prints_each_epoch_as_it_ends():
         running = proc.poll() is None
     finally: os.killpg(proc.pid, signal.SIGKILL); finish(proc)
     assert 'epoch   1: train loss' in out and running and 'final validation accuracy' not in out, out
+
+
+def test_python_dash_m_is_the_same_command(tmp_path):
+    "Where the scripts folder is not on the PATH (often on Windows), `python -m lesson08` works."
+    r = subprocess.run([sys.executable, '-m', 'lesson08', 'notebooks', tmp_path/'x'], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith('Copied '), r.stderr
+    assert (tmp_path/'x'/'02_backward.ipynb').is_file()
+
+
+def test_an_old_python_is_told_in_one_line(tmp_path):
+    "Run from a clone with Python 3.9 (simulated: sitecustomize says 3.9), `python -m lesson08` names the Python it needs."
+    (tmp_path/'sitecustomize.py').write_text("import sys\nsys.version_info = (3, 9, 6, 'final', 0)\nsys.version = '3.9.6 (simulated)'\n")
+    r = subprocess.run([sys.executable, '-m', 'lesson08', '--help'], capture_output=True, text=True,
+                       env={**os.environ, 'PYTHONPATH': str(tmp_path)})
+    assert r.returncode == 1 and r.stdout == ''
+    assert r.stderr.strip() == f"lesson08 needs Python 3.10 or newer; this is Python 3.9.6 ({sys.executable})", r.stderr
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_make_lab_installs_the_package_and_jupyterlab_only(tmp_path):
+    "A learner's `make lab`: no dev tools, no constraints file (whose torch pin is the 5 GB CUDA build on a laptop)."
+    def plan(target, **var):
+        r = subprocess.run(['make', '-n', target, f'VENV={tmp_path}/venv', *[f'{k}={v}' for k, v in var.items()]],
+                           cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return [l for l in r.stdout.splitlines() if 'pip install' in l]
+    lab = plan('lab')
+    assert lab[-1].endswith("install -q -e . 'jupyterlab>=4,<5'") and not any('[dev]' in l or 'constraints' in l for l in lab), lab
+    assert any('[dev]' in l and 'constraints.txt' in l for l in plan('install'))          # the maintainers' venv keeps both
+    assert any('torch --index-url https://download.pytorch.org/whl/cpu' in l for l in plan('lab', TORCH_INDEX='https://download.pytorch.org/whl/cpu'))
+
+
+def test_make_says_which_python_it_needs(tmp_path):
+    old = tmp_path/'python3.9'
+    old.write_text('#!/bin/sh\n[ "$1" = -V ] && { echo "Python 3.9.6"; exit 0; }\nexit 1\n'); old.chmod(0o755)
+    for target in ('lab', 'install'):
+        r = subprocess.run(['make', target, f'PYTHON={old}', f'VENV={tmp_path}/venv'], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode != 0 and not (tmp_path/'venv').exists()
+        assert r.stderr.splitlines()[0] == f"lesson08 needs Python 3.10 or newer; {old} is Python 3.9.6. Try: make {target} PYTHON=python3.12", r.stderr

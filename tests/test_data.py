@@ -125,17 +125,37 @@ def test_a_file_the_user_named_is_never_touched(http_server, tmp_path, good, con
     assert mine.read_bytes() == content and http_server.hits == []
 
 
-def test_auto_falls_back_on_any_failure(tmp_path, monkeypatch):
+def test_auto_falls_back_when_a_folder_is_in_the_way(tmp_path, monkeypatch):
     monkeypatch.setenv('LESSON08_DATA', str(tmp_path))
     (tmp_path/'mnist.pkl.gz').mkdir()                                          # a folder where the file should be
     with pytest.warns(data.MNISTFallbackWarning):
         assert data.get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)[0].shape == (4000, 784)
-    (tmp_path/'mnist.pkl.gz').rmdir(); (tmp_path/'mnist.pkl.gz').write_bytes(b'x')
-    def unreadable(path): raise PermissionError(13, 'Permission denied', str(path))   # root can read anything: simulate
-    monkeypatch.setattr(data, 'md5sum', unreadable)
-    monkeypatch.setattr(data, 'load_full', lambda p: (_ for _ in ()).throw(PermissionError('read-only')))
-    with pytest.warns(data.MNISTFallbackWarning):
-        assert data.get_mnist('auto', urls=['http://127.0.0.1:9/m'], progress=False)[0].shape == (4000, 784)
+
+
+@pytest.mark.parametrize('where', ['fetch', 'load'])
+def test_auto_falls_back_on_a_failure_that_is_not_a_data_error(tmp_path, monkeypatch, where):
+    "Not only DataError: an OSError while fetching, or an EOFError from a file that verified but can't be read, falls back too."
+    fetched = tmp_path/'mnist.pkl.gz'
+    if where == 'fetch':
+        def fetch_full(*a, **k): raise PermissionError(13, 'Permission denied', str(fetched))   # root can write anywhere: simulate
+        monkeypatch.setattr(data, 'fetch_full', fetch_full)
+        monkeypatch.setattr(data, 'load_full', lambda p: pytest.fail('load_full ran after fetch_full failed'))
+        err, why = PermissionError, f"PermissionError: [Errno 13] Permission denied: '{fetched}'"
+    else:
+        loaded = []
+        monkeypatch.setattr(data, 'fetch_full', lambda *a, **k: fetched)
+        def load_full(path): loaded.append(path); raise EOFError('Compressed file ended before the end-of-stream marker was reached')
+        monkeypatch.setattr(data, 'load_full', load_full)
+        err, why = EOFError, 'EOFError: Compressed file ended before the end-of-stream marker was reached'
+    assert not issubclass(err, data.DataError)
+    with pytest.warns(data.MNISTFallbackWarning) as w:
+        got = data.get_mnist('auto', progress=False)
+    msg = '\n'.join(str(x.message) for x in w if issubclass(x.category, data.MNISTFallbackWarning))
+    assert 'the 5,000-digit subset shipped with lesson08 is used instead' in msg and why in msg, msg
+    for a, b in zip(got, data.load_subset()): assert torch.equal(a, b)                 # the shipped subset itself
+    if where == 'load': assert loaded == [fetched]                                  # the failure came from reading the fetched file
+    with pytest.raises(err):                                                        # 'full' never hides it
+        data.get_mnist('full', progress=False)
 
 
 def test_concurrent_starts_with_a_bad_cache(tmp_path):

@@ -2,14 +2,16 @@
 
 tests/offlinux/sitecustomize.py, put on PYTHONPATH, takes away what lesson08 can't rely on there: /proc (macOS and
 Windows) and the `resource` module (Windows). Signals, process ids, paths and consoles are still Linux's, so this
-tests lesson08's own code paths, not the operating systems; the README says so."""
+tests lesson08's own code paths, not the operating systems; the README says so. It all runs in the learner's clean venv
+(conftest's `learner`: the README's install, no dev tools)."""
 import json, os, subprocess, sys
 from pathlib import Path
 
 import pytest
 
 SIM = Path(__file__).parent/'offlinux'
-LESSON08 = [sys.executable, '-c', 'import sys; from lesson08.cli import main; sys.exit(main())']
+@pytest.fixture(scope='module')
+def py(learner): return str(learner['py'])
 
 
 def run(args, system, cwd, timeout=600):
@@ -19,26 +21,26 @@ def run(args, system, cwd, timeout=600):
     return r.stdout
 
 
-def test_the_simulation_takes_proc_and_resource_away(tmp_path):
+def test_the_simulation_takes_proc_and_resource_away(tmp_path, py):
     probe = ("import lesson08.bench as b; import importlib.util as u; "
              "print(b.busy_cores(0.1), b.mem_available(), b._rss(), u.find_spec('resource') is None or 'resource-gone')")
-    out = run([sys.executable, '-c', probe], 'windows', tmp_path)
+    out = run([py, '-c', probe], 'windows', tmp_path)
     assert out.split() == ['None', 'None', 'None', 'True'] or out.split()[-1] == 'resource-gone', out
 
 
 @pytest.mark.parametrize('system', ['windows', 'macos'])
-def test_train_and_a_tiny_bench(tmp_path, system):
-    out = run(LESSON08 + ['train', '--epochs', '1', '--json', 'train.json'], system, tmp_path)
+def test_train_and_a_tiny_bench(tmp_path, system, py):
+    out = run([py, '-m', 'lesson08', 'train', '--epochs', '1', '--json', 'train.json'], system, tmp_path)
     assert 'epoch   1:' in out and json.loads((tmp_path/'train.json').read_text())['history']
-    out = run(LESSON08 + ['bench', '--n', '300', '--repeats', '1', '--versions', 'v1,v2-nox,v5', '--no-train', '--json', 'b.json'],
+    out = run([py, '-m', 'lesson08', 'bench', '--n', '300', '--repeats', '1', '--versions', 'v1,v2-nox,v5', '--no-train', '--json', 'b.json'],
               system, tmp_path)
     peaks = [v['peak_bytes'] for v in json.loads((tmp_path/'b.json').read_text())['versions'].values()]
     if system == 'windows': assert peaks == [None] * 3 and 'n/a' in out          # not measurable: said, never a made-up 0
     else: assert all(isinstance(p, int) for p in peaks)                          # macOS: getrusage, in bytes
 
 
-def test_the_notebooks_that_touch_the_system(tmp_path):
-    run(LESSON08 + ['notebooks', 'course'], 'windows', tmp_path)
+def test_the_notebooks_that_touch_the_system(tmp_path, py):
+    run([py, '-m', 'lesson08', 'notebooks', 'course'], 'windows', tmp_path)
     for nb in ['00_data.ipynb', '09_benchmark.ipynb', '11_cli.ipynb']:
-        run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace',
+        run([py, '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace',
              '--ExecutePreprocessor.timeout=600', nb], 'windows', tmp_path/'course', timeout=900)

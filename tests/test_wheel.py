@@ -1,23 +1,12 @@
-"""The learner's path without a browser: sdist → wheel → a clean venv with only what the README says
-(`pip install lesson08`, `pip install jupyterlab`) → `lesson08 notebooks` → every shipped notebook, all
-cells, executed with no network."""
-import json, os, shutil, subprocess, sys, time, venv, zipfile
+"""The learner's path without a browser: the sdist unpacked as a clean clone → a clean venv that already holds a torch →
+exactly the `pip install` lines the README gives a learner, with no constraints file → `lesson08 notebooks` → every
+shipped notebook, all cells, executed with no network. The wheel built from the sdist is checked too."""
+import json, os, re, shutil, subprocess, sys, tarfile, time, venv, zipfile
 from pathlib import Path
 
+from conftest import ROOT, readme_learner_install, run
+
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*cmd, **kw):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    assert r.returncode == 0, f"{cmd} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return r.stdout
-
-
-def du(path):
-    return sum(p.stat().st_size for p in Path(path).rglob('*') if p.is_file())
-
 
 def offline(cmd):
     "`cmd` in a new network namespace with only loopback up (where the kernel lets us make one); else with dead proxies."
@@ -36,25 +25,12 @@ def test_offline_means_offline():
     assert r.returncode != 0 and 'URLError' in r.stderr
 
 
-@pytest.fixture(scope='module')
-def learner(tmp_path_factory, artifacts):
-    "Build the sdist, a wheel from it, and install that wheel plus JupyterLab into a clean venv; copy the notebooks."
-    tmp = tmp_path_factory.mktemp('learner')
-    run(sys.executable, '-m', 'build', '--sdist', '--no-isolation', '-o', tmp/'sdist', ROOT)
-    sdist, = (tmp/'sdist').glob('lesson08-*.tar.gz')
-    run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', tmp/'dist', sdist, cwd=tmp)
-    whl, = (tmp/'dist').glob('lesson08-*.whl')
-    env = tmp/'venv'
-    venv.create(env, with_pip=True)
-    py = env/'bin'/'python'
-    # constraints.txt only keeps pip on this machine's local CPU build of torch (see the README for a learner's own machine)
-    run(py, '-m', 'pip', 'install', '-q', '-c', ROOT/'constraints.txt', whl)
-    run(py, '-c', 'import lesson08.data, fastcore.test')
-    run(py, '-m', 'pip', 'install', '-q', '-c', ROOT/'constraints.txt', 'jupyterlab')
-    out = run(env/'bin'/'lesson08', 'notebooks', tmp/'course')
-    (artifacts/'wheel-size.txt').write_text(f"wheel {whl.stat().st_size/1e6:.2f} MB, sdist {sdist.stat().st_size/1e6:.2f} MB, "
-                                            f"venv with jupyterlab {du(env)/1e6:.0f} MB\n")
-    return {'sdist': sdist, 'whl': whl, 'env': env, 'py': py, 'course': tmp/'course', 'copied': out}
+def test_the_readme_tells_learners_to_install_from_the_clone():
+    steps = readme_learner_install()
+    assert steps == [['torch', '--index-url', 'https://download.pytorch.org/whl/cpu'], ['.', 'jupyterlab']], steps
+    assert not re.search(r'^\s*pip install lesson08', (ROOT/'README.md').read_text(), re.M)   # not on PyPI: anyone could take the name
+
+
 
 
 def test_wheel_contents_and_runtime(learner, tmp_path):
@@ -63,6 +39,8 @@ def test_wheel_contents_and_runtime(learner, tmp_path):
     shipped = sorted(n.split('/')[-1] for n in names if n.startswith('lesson08/notebooks/') and n.endswith('.ipynb'))
     assert shipped == sorted(p.name for p in (ROOT/'nbs').glob('[0-9]*.ipynb')), shipped
     assert not any('solutions.ipynb' in n or 'progress' in n for n in names)
+    meta = zipfile.ZipFile(learner['whl']).read(next(n for n in names if n.endswith('METADATA'))).decode()
+    assert 'example.org' not in meta and 'github.com/lesson08' not in meta      # settings.ini's placeholders stay there
     installed = run(learner['py'], '-m', 'pip', 'list', '--format=freeze').lower()
     for dev_tool in ('nbdev', 'pytest', 'playwright', 'sphinx'):
         assert f'\n{dev_tool}==' not in '\n' + installed, f'{dev_tool} should not be a runtime dependency'
