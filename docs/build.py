@@ -65,10 +65,10 @@ def _skip_flagged(nb):
 def execute(workers=2, only_missing=False):
     "Execute each course notebook (or, if `only_missing`, those not yet executed) into docs/course/, with widget state saved."
     COURSE.mkdir(exist_ok=True)
-    sources = {nb.name for nb in (ROOT/'nbs').glob('[0-9]*.ipynb')}
+    sources = {nb.name for nb in (ROOT/'nbs').glob('[0-9A]*.ipynb')}
     for stale in COURSE.glob('*.ipynb'):           # executed copies of notebooks renamed or removed since: ours to delete
         if stale.name not in sources: stale.unlink()
-    nbs = [nb for nb in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')) if not (only_missing and (COURSE/nb.name).exists())]
+    nbs = [nb for nb in sorted((ROOT/'nbs').glob('[0-9A]*.ipynb')) if not (only_missing and (COURSE/nb.name).exists())]
     def run(nb):
         t = time.time()
         src = _skip_flagged(nb)

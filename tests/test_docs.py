@@ -59,7 +59,7 @@ def parse(path):
 
 
 def test_every_course_notebook_has_a_page(site):
-    nbs = sorted(p.stem for p in (ROOT/'nbs').glob('[0-9]*.ipynb'))
+    nbs = sorted(p.stem for p in (ROOT/'nbs').glob('[0-9A]*.ipynb'))
     assert [p for p in nbs if not (site/'course'/f'{p}.html').exists()] == []
     assert (site/'index.html').exists() and (site/'course'/'api.html').exists() and (site/'searchindex.js').exists()
 

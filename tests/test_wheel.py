@@ -37,7 +37,7 @@ def test_wheel_contents_and_runtime(learner, tmp_path):
     names = zipfile.ZipFile(learner['whl']).namelist()
     assert 'lesson08/data/mnist_5k.npz' in names and 'lesson08/lab_settings/overrides.json' in names
     shipped = sorted(n.split('/')[-1] for n in names if n.startswith('lesson08/notebooks/') and n.endswith('.ipynb'))
-    assert shipped == sorted(p.name for p in (ROOT/'nbs').glob('[0-9]*.ipynb')), shipped
+    assert shipped == sorted(p.name for p in (ROOT/'nbs').glob('[0-9A]*.ipynb')), shipped
     assert not any('solutions.ipynb' in n or 'progress' in n for n in names)
     meta = zipfile.ZipFile(learner['whl']).read(next(n for n in names if n.endswith('METADATA'))).decode()
     assert 'example.org' not in meta and 'github.com/lesson08' not in meta      # settings.ini's placeholders stay there
@@ -64,7 +64,7 @@ def test_install_prints_no_packaging_warnings(learner, tmp_path):
 def test_every_shipped_notebook_runs_offline(learner, artifacts):
     "Run All on every copied notebook (slow cells too), with no network; an error or a cell that never finishes fails."
     course, env = learner['course'], learner['env']
-    nbs = sorted(course.glob('[0-9]*.ipynb'))
+    nbs = sorted(course.glob('[0-9A]*.ipynb'))
     assert len(nbs) >= 11
     times, failures = [], []
     for nb in nbs:

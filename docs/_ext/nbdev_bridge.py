@@ -28,7 +28,7 @@ def directives(src):
 def pages(root):
     "Module name (from each notebook's `default_exp`) and unnumbered notebook name -> page name."
     out = {}
-    for nb in sorted((root/'nbs').glob('[0-9]*.ipynb')):
+    for nb in sorted((root/'nbs').glob('[0-9A]*.ipynb')):
         m = re.search(r'#\|\s*default_exp\s+(\w+)', nb.read_text(encoding='utf-8'))
         if m: out[m.group(1)] = nb.stem
         out[re.sub(r'^\d+_', '', nb.stem)] = nb.stem      # nbdev's own links name the page after the notebook
