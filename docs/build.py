@@ -94,7 +94,10 @@ def api():
         for name in m.__all__:
             obj = getattr(m, name)
             doc = (getattr(obj, '__doc__', None) or '').strip().split('\n')[0] if callable(obj) else f'constant: `{obj!r}`'[:90]
-            target = f'{page}.html#{make_id(name)}' if callable(obj) else f'{page}.html'
+            home = getattr(obj, '__module__', None) or ''                # a name re-exported from another module (kept for old
+            home = mods.get(home.removeprefix('lesson08.'), page) if callable(obj) else page   # import paths) links to its own page
+            if home != page: doc += f' (from `{getattr(obj, "__module__")}`)'
+            target = f'{home}.html#{make_id(name)}' if callable(obj) else f'{page}.html'
             lines.append(f"| <a class='reference internal' href='{target}'><code>{name}</code></a> | {doc.replace('|', chr(92) + '|')} |")
         lines.append('')
     (COURSE/'api.md').write_text('\n'.join(lines), encoding='utf-8')

@@ -159,7 +159,7 @@ def test_progress_survives_a_new_process(tmp_path):
     check(solutions.reference('lin_grad'), 'lin_grad')
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
-    assert '✓ 3. lin_grad' in out and '1 of 8 passing' in out and '· 1. mse_grad' in out
+    assert '✓ 3. lin_grad' in out and '1 of 17 passing' in out and '· 1. mse_grad' in out
 
 
 def test_hint_and_solution_only_when_asked(capsys):
@@ -199,7 +199,7 @@ def test_progress_table(capsys):
     capsys.readouterr()
     practice.progress()
     out = capsys.readouterr().out
-    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 8 passing' in out
+    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 17 passing' in out
 
 
 # --- issue 11: the checker can't be fooled, names the learner's mistake, and keeps its time limit -------------------
@@ -315,3 +315,27 @@ def test_no_time_limit_in_a_thread_is_said(capsys):
     t = threading.Thread(target=lambda: check(solutions.reference('relu_grad'), 'relu_grad'))
     t.start(); t.join()
     assert 'no time limit here' in capsys.readouterr().out
+
+
+# --- issue 21: the checker's tolerance is the gradient checker's, and the lessons' exercises ---------------------------
+def test_tolerance_is_gradchecks():
+    from lesson08.gradcheck import grad_tol
+    for dtype in (torch.float64, torch.float32):
+        assert practice._tol(torch.zeros(3, 5, dtype=dtype), 7) == grad_tol(dtype, 7)
+        assert practice._tol(torch.zeros(3, 5, dtype=dtype)) == grad_tol(dtype, 5)
+
+
+def test_a_correct_form_that_cancels_still_passes():
+    "σ' written as s·g − s²·g loses digits where s ≈ 1; it is still right, and the tolerance scales with its terms."
+    class Sigmoid(Module):
+        def forward(self, inp): return torch.sigmoid(inp)
+        def bwd(self, out, inp): inp.g = out.g * out - out.g * out * out
+    assert check(Sigmoid, 'Sigmoid').passed
+
+
+@pytest.mark.parametrize('name', ['lin', 'relu', 'broadcast_shape', 'grad_shapes', 'w_grad_outer', 'fd_grad', 'Relu', 'Mse', 'linear_grads'])
+def test_lessons_exercises_exist_and_stubs_are_not_written(name):
+    def raises(*a): raise NotImplementedError('your turn')
+    r = practice.exercise(name).check(... if name in ('broadcast_shape', 'grad_shapes') else raises)
+    assert r.status == 'not written' and 'not written yet' in r.message and '✓' not in r.message
+    assert practice.exercise(name).check(solutions.reference(name)).passed
