@@ -248,7 +248,7 @@ def run_bench(n=50_000, repeats=7, versions=None, device='cpu', chunk=True, fres
     if device.startswith('cuda') and not torch.cuda.is_available(): raise RuntimeError("--device cuda: no CUDA GPU is available here")
     if not chunk: check_no_chunk(n)
     log(f"outer product of versions 1 and 3 at N={n:,}: {outer_bytes(n, 784, 50)/1e9:.2f} GB "
-        + ("built at once (--no-chunk)" if not chunk else "(built 256 MB at a time)"))
+        + ("built at once (--no-chunk)" if not chunk else "(built 256 MiB at a time)"))
     default_threads = torch.get_num_threads()
     threads = threads or (pick_threads(log=log) if device == 'cpu' else default_threads)
     torch.set_num_threads(threads)

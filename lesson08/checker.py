@@ -807,7 +807,7 @@ EXERCISES = {e.name: e for e in [    # the lessons' exercises in lesson order, t
              "run the layers forward, keeping every intermediate, then go backward in the reverse order: the loss first, then "
              "each lin and relu from the last to the first. The lesson's `Model` class does it for any list of layers."),
     Exercise('weight_grad', '7. weight gradient with einsum', _check_weight_grad,
-             "name the indices: inp is `bi`, out.g is `bj`, and the result is `ij`. An index that is in both inputs but not in "
+             "name the indices: inp is `ni`, out.g is `nj`, and the result is `ij`. An index that is in both inputs but not in "
              "the output is summed over."),
     Exercise('cross_entropy_grad', '8. cross-entropy gradient', _check_cross_entropy_grad,
              "the gradient of the mean cross-entropy with respect to the logits is (softmax − one-hot) / N. Subtract the row's "

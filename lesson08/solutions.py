@@ -92,7 +92,7 @@ def forward_and_backward_deep(inp, targ, w1, b1, w2, b2, w3, b3):
 
 def weight_grad(inp, out_g):
     "Exercise 7: the weight gradient, the sum over the batch of `inp[b] ⊗ out_g[b]`, written with einsum."
-    return torch.einsum('bi,bj->ij', inp, out_g)
+    return torch.einsum('ni,nj->ij', inp, out_g)
 
 def cross_entropy_grad(inp, targ):
     "Exercise 8: the gradient of the mean cross-entropy with respect to the logits, (softmax − one-hot) / N."

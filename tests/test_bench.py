@@ -31,7 +31,7 @@ def test_json_has_every_version(tmp_path):
         if measurable: assert isinstance(v['peak_bytes'], int) and v['peak_bytes'] >= 0, (name, v['peak_bytes'])
         else: assert v['peak_bytes'] is None, (name, v['peak_bytes'])
     if measurable:
-        # v1 and v3 build the (600, 784, 50) float32 outer product, 94 MB at once (under the 256 MB chunk budget), in a fresh
+        # v1 and v3 build the (600, 784, 50) float32 outer product, 94 MB at once (under the 256 MiB chunk budget), in a fresh
         # process each: their peaks must show it; v5 does the same maths with matmuls and must stay well under it
         outer = backward.outer_bytes(600, 784, 50)
         peaks = {k: v['peak_bytes'] for k, v in res['versions'].items()}

@@ -131,12 +131,12 @@ def test_einsum_exercise_requires_einsum():
 
 # --- junk never crashes the checker --------------------------------------------------------------
 def test_returns_none():
-    def weight_grad(inp, out_g): torch.einsum('bi,bj->ij', inp, out_g)
+    def weight_grad(inp, out_g): torch.einsum('ni,nj->ij', inp, out_g)
     assert 'returned None' in msg(weight_grad, 'weight_grad')
 
 
 def test_wrong_type():
-    def weight_grad(inp, out_g): return torch.einsum('bi,bj->ij', inp, out_g).tolist()
+    def weight_grad(inp, out_g): return torch.einsum('ni,nj->ij', inp, out_g).tolist()
     assert 'is a list, expected a tensor of shape (5, 3)' in msg(weight_grad, 'weight_grad')
 
 
@@ -252,10 +252,10 @@ def test_learners_mistakes_are_not_blamed_on_the_checker():
 def test_a_comment_saying_einsum_is_not_einsum():
     def weight_grad(inp, out_g):
         # einsum later
-        return inp.t() @ out_g   # "torch.einsum('bi,bj->ij', inp, out_g)"
+        return inp.t() @ out_g   # "torch.einsum('ni,nj->ij', inp, out_g)"
     assert 'never called it' in msg(weight_grad, 'weight_grad')
     from torch import einsum   # a call the counter can't see is still found in the code
-    def weight_grad(inp, out_g): return einsum('bi,bj->ij', inp, out_g)
+    def weight_grad(inp, out_g): return einsum('ni,nj->ij', inp, out_g)
     assert check(weight_grad, 'weight_grad').passed
 
 
