@@ -574,7 +574,7 @@ def _check_fd_grad(fn):
         raise Mistake(f"your function returned {got:.6g} for x[{', '.join(map(str, i))}] with eps = {eps:g}; the central difference is {ref:.6g}")
 
 def _layer04(cls, what):
-    "An instance of the learner's lesson-04-style layer class (no arguments), checked for `backward`."
+    "An instance of the learner's layer class in the style of `05_layers` (no arguments), checked for `backward`."
     layer = _run(cls, what='creating your layer')
     if not callable(layer): raise Mistake(f"your class has no `__call__`: the forward pass is `def __call__(self, {what}):`")
     if not callable(getattr(layer, 'backward', None)): raise Mistake("your class has no `backward` method: add `def backward(self):`, which sets `self.inp.g`")

@@ -24,7 +24,7 @@ def in_checkout() -> bool:
     return notebooks_dir().name == 'nbs'
 
 def course_files() -> list:
-    "The files a learner gets: every numbered notebook and appendix, and the saved benchmark results that 09_benchmark reads."
+    "The files a learner gets: every numbered notebook and appendix, and the saved benchmark results that 10_benchmark reads."
     src = notebooks_dir()
     return sorted(src.glob('[0-9A]*.ipynb')) + [src/'bench_results.json']
 

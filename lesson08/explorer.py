@@ -40,7 +40,7 @@ def _kind(layer):
 def check_explorable(model, x, y) -> list:
     "Check, before anything runs, that the explorer can read `model` and that `x`, `y` are finite tensors; return the layer kinds."
     if not all(hasattr(model, a) for a in ('layers', 'loss', 'backward')):
-        torch_hint = " (a torch.nn model gets its gradients from autograd: see the 06_torch_nn notebook)" if isinstance(model, torch.nn.Module) else ''
+        torch_hint = " (a torch.nn model gets its gradients from autograd: see the 07_torch_nn notebook)" if isinstance(model, torch.nn.Module) else ''
         raise TypeError(f"the explorer reads {SUPPORTED}; got {type(model).__module__}.{type(model).__name__}{torch_hint}")
     kinds = [_kind(l) for l in model.layers]
     if kinds[0] != 'lin' or kinds[-1] != 'lin' or any(a == b for a, b in zip(kinds, kinds[1:])):

@@ -21,7 +21,7 @@ def test_every_command_has_help():
 def test_notebooks_command(tmp_path):
     r = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path/'x'], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path/'x'/'00_data.ipynb').is_file() and (tmp_path/'x'/'01_forward.ipynb').is_file()
+    assert (tmp_path/'x'/'00_data.ipynb').is_file() and (tmp_path/'x'/'02_forward.ipynb').is_file()
 
 
 def test_lab_serves_the_notebooks(tmp_path):
@@ -59,7 +59,7 @@ def test_notebooks_counts_notebooks_in_words(tmp_path):
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     n = len(list(tmp_path.glob('*.ipynb')))
     assert out.startswith(f'Copied {n} notebooks to ') and (tmp_path/'bench_results.json').is_file()
-    (tmp_path/'10_practice.ipynb').unlink()
+    (tmp_path/'11_practice.ipynb').unlink()
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     assert out.startswith('Copied 1 notebook to ')
 
@@ -84,12 +84,12 @@ def test_force_never_writes_outside_dest(tmp_path):
     dest.mkdir(); outside.mkdir()
     (outside/'keep.ipynb').write_text('mine')
     (dest/'00_data.ipynb').symlink_to(outside/'keep.ipynb')
-    (dest/'01_forward.ipynb').symlink_to(outside/'made-through-a-link.ipynb')
-    (dest/'02_backward.ipynb').mkdir()
+    (dest/'02_forward.ipynb').symlink_to(outside/'made-through-a-link.ipynb')
+    (dest/'03_backward.ipynb').mkdir()
     r = subprocess.run([BIN/'lesson08', 'notebooks', dest, '--force'], capture_output=True, text=True)
     assert r.returncode == 0 and 'Traceback' not in r.stderr
     assert sorted(p.name for p in outside.iterdir()) == ['keep.ipynb'] and (outside/'keep.ipynb').read_text() == 'mine'
-    assert 'symbolic link: not followed' in r.stderr and '02_backward.ipynb is a folder' in r.stderr
+    assert 'symbolic link: not followed' in r.stderr and '03_backward.ipynb is a folder' in r.stderr
 
 
 def test_empty_notebook_is_kept_with_a_warning(tmp_path):
@@ -222,7 +222,7 @@ def test_python_dash_m_is_the_same_command(tmp_path):
     "Where the scripts folder is not on the PATH (often on Windows), `python -m lesson08` works."
     r = subprocess.run([sys.executable, '-m', 'lesson08', 'notebooks', tmp_path/'x'], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith('Copied '), r.stderr
-    assert (tmp_path/'x'/'02_backward.ipynb').is_file()
+    assert (tmp_path/'x'/'03_backward.ipynb').is_file()
 
 
 def test_an_old_python_is_told_in_one_line(tmp_path):

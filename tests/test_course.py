@@ -8,7 +8,7 @@ import pytest
 from lesson08.cli import learner_copy
 
 NBS = Path(__file__).resolve().parent.parent/'nbs'
-LESSONS = ['01_forward', '02_backward', '03_autograd', '04_layers', '05_module', '06_torch_nn', '07_train']
+LESSONS = ['02_forward', '03_backward', '04_autograd', '05_layers', '06_module', '07_torch_nn', '08_train']
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.,-][A-Za-z0-9]+)*")
 
 
@@ -39,7 +39,7 @@ def test_the_lessons_are_lean():
 def exercise_cells(stem): return [i for i, c in enumerate(cells(stem)) if c['cell_type'] == 'code' and re.search(r"\bexercise\('\w+'\)", src(c))]
 
 
-@pytest.mark.parametrize('stem', ['01_forward', '02_backward', '03_autograd', '04_layers', '06_torch_nn'])
+@pytest.mark.parametrize('stem', ['02_forward', '03_backward', '04_autograd', '05_layers', '07_torch_nn'])
 def test_every_lesson_has_code_to_write(stem):
     from lesson08.checker import EXERCISES
     found = exercise_cells(stem)
@@ -49,11 +49,11 @@ def test_every_lesson_has_code_to_write(stem):
 
 
 def test_the_first_exercise_comes_early():
-    first = exercise_cells('01_forward')[0]
-    assert sum(prose('01_forward')[:first]) <= 1000
+    first = exercise_cells('02_forward')[0]
+    assert sum(prose('02_forward')[:first]) <= 1000
 
 
-VIDEO = {'01_forward': [4960, 5128, 5255, 6372], '02_backward': [6493], '04_layers': [7112], '05_module': [7484]}
+VIDEO = {'02_forward': [4960, 5128, 5255, 6372], '03_backward': [6493], '05_layers': [7112], '06_module': [7484]}
 
 
 @pytest.mark.parametrize('stem', VIDEO)
@@ -63,7 +63,7 @@ def test_the_lecture_is_linked_at_its_moments(stem):
 
 
 def test_the_last_lesson_points_to_lecture_9():
-    assert 'course19.fast.ai/videos/?lesson=9' in ' '.join(src(c) for c in cells('07_train'))
+    assert 'course19.fast.ai/videos/?lesson=9' in ' '.join(src(c) for c in cells('08_train'))
 
 
 @pytest.mark.parametrize('stem', [p.stem for p in sorted(NBS.glob('[0-9A]*.ipynb'))])

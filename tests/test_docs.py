@@ -112,12 +112,12 @@ def test_pages_in_chromium(site, server, artifacts):
             assert title and title.split(' — ')[0].strip(), f'{rel} has no title'
             text = page.evaluate("() => document.querySelector('main, article, body').innerText")
             assert '$$' not in text, f'{rel} shows raw $$ math'
-            if rel in ('course/01_forward.html', 'course/02_backward.html', 'course/05_module.html'):
+            if rel in ('course/02_forward.html', 'course/03_backward.html', 'course/06_module.html'):
                 assert page.locator('mjx-container').count() > 3, f'{rel}: formulas not typeset'
             assert page.failed == [], f'{rel}: failed requests {page.failed}'
             assert page.errors == [], f'{rel}: console errors {page.errors}'
         page.goto(urljoin(server, 'index.html')); page.screenshot(path=str(artifacts/'docs-index.png'), full_page=False)
-        page.goto(urljoin(server, 'course/02_backward.html')); page.wait_for_load_state('networkidle')
+        page.goto(urljoin(server, 'course/03_backward.html')); page.wait_for_load_state('networkidle')
         page.evaluate("() => MathJax.startup.promise")
         page.screenshot(path=str(artifacts/'docs-backward.png'))
 
@@ -128,14 +128,14 @@ def test_offline_search_finds_lin_grad(site, server):
         page.goto(urljoin(server, 'search.html?q=lin_grad'))
         page.wait_for_selector('#search-results li a, ul.search li a', timeout=20_000)
         hrefs = page.eval_on_selector_all('#search-results li a, ul.search li a', 'els => els.map(e => e.getAttribute("href"))')
-        assert any('02_backward' in h for h in hrefs), hrefs
+        assert any('03_backward' in h for h in hrefs), hrefs
         assert page.failed == [] and page.errors == []
 
 
 def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
     need_browser()
     with chromium_page() as page:
-        page.goto(urljoin(server, 'course/08_explorer.html'))
+        page.goto(urljoin(server, 'course/09_explorer.html'))
         page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=30_000)
         root = page.locator('.l08x').first
         root.scroll_into_view_if_needed()
@@ -158,7 +158,7 @@ def test_explorer_is_interactive_without_a_kernel(site, server, artifacts):
 
 def first_explorer(page, server, width=1400):
     page.set_viewport_size({'width': width, 'height': 1000})
-    page.goto(urljoin(server, 'course/08_explorer.html'))
+    page.goto(urljoin(server, 'course/09_explorer.html'))
     page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=30_000)
     root = page.locator('.l08x').first
     root.scroll_into_view_if_needed()
@@ -288,7 +288,7 @@ def test_explorer_has_no_serious_axe_violations(site, server, artifacts):
         report['whole page'] = axe_violations(page, ignore=THEME_KNOWN)
         (artifacts/'axe-docs-explorer.json').write_text(json.dumps(report, indent=1, ensure_ascii=False))
         msg = '\n'.join(f'{k}:\n{describe_violations(v)}' for k, v in report.items() if v)
-        assert all(v == [] for v in report.values()), 'axe-core on course/08_explorer.html:\n' + msg
+        assert all(v == [] for v in report.values()), 'axe-core on course/09_explorer.html:\n' + msg
 
 
 def test_explorer_keyboard_only_path(site, server, artifacts):
@@ -324,16 +324,16 @@ def page_text(site, name):
 def test_pages_show_the_code_they_teach(site):
     "The exported functions' code is on the page, not only their signatures; the solutions never are."
     import html
-    backward, module = html.unescape(page_text(site, '02_backward')), html.unescape(page_text(site, '05_module'))
+    backward, module = html.unescape(page_text(site, '03_backward')), html.unescape(page_text(site, '06_module'))
     assert 'def lin_grad(inp, out, w, b):' in backward and 'def relu_grad(inp, out):' in backward
     assert 'def bwd(self, out, inp):' in module
     assert not (site/'course'/'solutions.html').exists()
-    practice = html.unescape(page_text(site, '10_practice'))
+    practice = html.unescape(page_text(site, '11_practice'))
     assert 'raise NotImplementedError' in practice and 'torch.einsum(' not in practice
 
 
 def test_benchmark_page_draws_its_chart(site):
-    bench = (site/'course'/'09_benchmark.html').read_text(encoding='utf-8')
+    bench = (site/'course'/'10_benchmark.html').read_text(encoding='utf-8')
     assert '&lt;Figure size' not in bench and '<Figure size' not in bench
     assert 'wrote /' not in bench
     assert len(re.findall(r'<img[^>]+src="[^"]*\.png"', bench)) >= 2
@@ -343,7 +343,7 @@ def test_one_red_factor_on_the_docs_site(site, server, artifacts):
     "Each highlighted chain rule on the backward page has exactly one red factor of four (MathJax 3 in Chromium)."
     need_browser()
     with chromium_page() as page:
-        page.goto(urljoin(server, 'course/02_backward.html'))
+        page.goto(urljoin(server, 'course/03_backward.html'))
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
         page.evaluate("() => MathJax.startup.promise")
         found = page.evaluate(RED_FACTORS)

@@ -26,8 +26,8 @@ def view(page):
 
 
 APPS = {  # front end: (python -m module, its settings class, the notebook's URL path)
-    'jupyterlab': ('jupyterlab', 'LabApp', 'lab/tree/08_explorer.ipynb'),
-    'notebook7': ('notebook', 'JupyterNotebookApp', 'notebooks/08_explorer.ipynb'),
+    'jupyterlab': ('jupyterlab', 'LabApp', 'lab/tree/09_explorer.ipynb'),
+    'notebook7': ('notebook', 'JupyterNotebookApp', 'notebooks/09_explorer.ipynb'),
 }
 
 
@@ -36,7 +36,7 @@ def start_lab(tmp_path, app='jupyterlab'):
     module, cfg, _ = APPS[app]
     work, settings = tmp_path/'work', tmp_path/'settings'
     work.mkdir()
-    shutil.copy(ROOT/'nbs'/'08_explorer.ipynb', work)
+    shutil.copy(ROOT/'nbs'/'09_explorer.ipynb', work)
     for ext, conf in {'@jupyterlab/notebook-extension/tracker': {'windowingMode': 'none'},
                       '@jupyterlab/apputils-extension/notification': {'fetchNews': 'false', 'checkForUpdates': False}}.items():
         (settings/ext).parent.mkdir(parents=True, exist_ok=True)

@@ -48,19 +48,19 @@ def test_run_save_restart_reopen(tmp_path, artifacts):
     before, course, port = git_status(), tmp_path/'course', free_port()
     lab = make_lab(tmp_path, course, port)
     try:
-        assert (course/'08_explorer.ipynb').is_file(), 'make lab did not copy the notebooks to --dir'
+        assert (course/'09_explorer.ipynb').is_file(), 'make lab did not copy the notebooks to --dir'
         with chromium_page() as page:
             run_all_and_check(page, port, artifacts)
             save(page)
     finally: stop(lab)
-    saved = json.loads((course/'08_explorer.ipynb').read_text())
+    saved = json.loads((course/'09_explorer.ipynb').read_text())
     state = saved['metadata'].get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
     assert any(m.get('model_name') == 'AnyModel' for m in state.values()), 'the saved notebook has no anywidget state'
 
     lab = make_lab(tmp_path, course, port)     # come back later: a new server, the same folder, no kernel run
     try:
         with chromium_page() as page:
-            page.goto(f'http://127.0.0.1:{port}/lab/tree/08_explorer.ipynb?token={TOKEN}')
+            page.goto(f'http://127.0.0.1:{port}/lab/tree/09_explorer.ipynb?token={TOKEN}')
             page.wait_for_function("document.querySelectorAll('.l08x .l08x-factor').length >= 10", timeout=60_000)
             page.locator('.l08x').first.scroll_into_view_if_needed()
             text = page.evaluate("() => document.querySelector('.jp-Notebook').innerText")
@@ -73,13 +73,13 @@ def test_run_save_restart_reopen(tmp_path, artifacts):
 
 
 def test_one_red_factor_in_jupyterlab(tmp_path, artifacts):
-    "In 02_backward, each highlighted chain rule has exactly one red factor of four, as rendered by JupyterLab's MathJax 3."
+    "In 03_backward, each highlighted chain rule has exactly one red factor of four, as rendered by JupyterLab's MathJax 3."
     need_browser()
     course, port = tmp_path/'course', free_port()
     lab = make_lab(tmp_path, course, port)
     try:
         with chromium_page() as page:
-            page.goto(f'http://127.0.0.1:{port}/lab/tree/02_backward.ipynb?token={TOKEN}')
+            page.goto(f'http://127.0.0.1:{port}/lab/tree/03_backward.ipynb?token={TOKEN}')
             page.wait_for_selector('.jp-Notebook mjx-container', timeout=60_000)
             deadline = time.time() + 30
             while time.time() < deadline and len(page.evaluate(RED_FACTORS)) < 4: time.sleep(0.5)

@@ -41,6 +41,6 @@ def test_train_and_a_tiny_bench(tmp_path, system, py):
 
 def test_the_notebooks_that_touch_the_system(tmp_path, py):
     run([py, '-m', 'lesson08', 'notebooks', 'course'], 'windows', tmp_path)
-    for nb in ['00_data.ipynb', '09_benchmark.ipynb', 'A1_download.ipynb', 'A4_benchmark.ipynb', 'A5_cli.ipynb']:
+    for nb in ['00_data.ipynb', '10_benchmark.ipynb', 'A1_download.ipynb', 'A4_benchmark.ipynb', 'A5_cli.ipynb']:
         run([py, '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace',
              '--ExecutePreprocessor.timeout=600', nb], 'windows', tmp_path/'course', timeout=900)

@@ -60,20 +60,20 @@ def test_a_failing_try_after_a_pass_keeps_the_pass_and_says_both(capsys):
 
 
 def test_the_return_visit(tmp_path):
-    "Pass three exercises in a learner's copy, then Run All on 10_practice and 05_module: no error, and the passes stay."
+    "Pass three exercises in a learner's copy, then Run All on 11_practice and 06_module: no error, and the passes stay."
     course = tmp_path/'course'
     subprocess.run([sys.executable, '-c', 'from lesson08.cli import main; main()', 'notebooks', str(course)], check=True, capture_output=True)
     script = ("from lesson08.checker import check\nfrom lesson08 import solutions\n"
               "for n in ['mse_grad', 'lin_grad', 'Sigmoid']: assert check(solutions.reference(n), n).passed")
     subprocess.run([sys.executable, '-c', script], cwd=course, check=True, capture_output=True)
-    for nb in ['10_practice.ipynb', '05_module.ipynb']:
+    for nb in ['11_practice.ipynb', '06_module.ipynb']:
         r = subprocess.run([sys.executable, '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--inplace',
                             '--ExecutePreprocessor.timeout=600', nb], cwd=course, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-3000:]
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=course,
                          capture_output=True, text=True, check=True).stdout
     for line in ['✓ 1. mse_grad', '✓ 3. lin_grad', '✓ 5. Sigmoid', '3 of 17 passing']: assert line in out, out
-    shown = json.loads((course/'10_practice.ipynb').read_text())
+    shown = json.loads((course/'11_practice.ipynb').read_text())
     text = ''.join(''.join(o.get('text', '')) for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
     assert '3 of 17 passing' in text and 'stays on your record' in text
     assert not [o for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if o['output_type'] == 'error']

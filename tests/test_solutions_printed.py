@@ -20,7 +20,7 @@ def in_tmp_folder(tmp_path, monkeypatch):
 def imports(name) -> str:
     "The imports of the cell where exercise `name` is posed."
     if name in REVIEW:   # the practice notebook's import cell
-        nb = json.loads((NBS/'10_practice.ipynb').read_text())
+        nb = json.loads((NBS/'11_practice.ipynb').read_text())
         return next(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code' and 'import' in ''.join(c['source']))
     return 'import torch\nfrom lesson08.checker import exercise\n' + ('from torch import nn\n' if name == 'linear_grads' else '')
 

@@ -79,13 +79,13 @@ def test_every_shipped_notebook_runs_offline(learner, artifacts):
     assert not failures, '\n\n'.join(failures)
 
     # what the learner then sees: the benchmark chart is a picture, and no temporary path is printed
-    bench = json.loads((course/'09_benchmark.ipynb').read_text())
+    bench = json.loads((course/'10_benchmark.ipynb').read_text())
     outs = [o for c in bench['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', [])]
     figures = [o for o in outs if '<Figure size' in ''.join(o.get('data', {}).get('text/plain', ''))]
     assert len(figures) >= 3 and all('image/png' in o['data'] for o in figures), 'a benchmark chart shows as text, not a picture'
     assert 'wrote /' not in ''.join(''.join(o.get('text', '')) for o in outs)
     # the practice notebook, run as shipped: every exercise says "not written yet", none says ✓
-    practice = json.loads((course/'10_practice.ipynb').read_text())
+    practice = json.loads((course/'11_practice.ipynb').read_text())
     said = ''.join(''.join(o.get('text', '')) for c in practice['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
     assert said.count('not written yet') >= 7 and '✓' not in said, said
     progress = json.loads((course/'lesson08-progress.json').read_text())
