@@ -24,9 +24,9 @@ def in_checkout() -> bool:
     return notebooks_dir().name == 'nbs'
 
 def course_files() -> list:
-    "The files a learner gets: every numbered notebook and appendix, and the saved benchmark results that 10_benchmark reads."
+    "The files a learner gets: every numbered notebook and appendix, and the saved results the notebooks read (the benchmark's, the matmul ladder's)."
     src = notebooks_dir()
-    return sorted(src.glob('[0-9A]*.ipynb')) + [src/'bench_results.json']
+    return sorted(src.glob('[0-9A]*.ipynb')) + [src/'bench_results.json', src/'matmul_results.json']
 
 def _note(msg): print(msg, file=sys.stderr)
 
@@ -230,9 +230,11 @@ def parser(bench=False) -> argparse.ArgumentParser:
     s.add_argument('--seed', type=whole(0, 2**64 - 1), default=0, help='seed for the weights and the batch order, 0 to 2**64-1 (default 0)')
     s.add_argument('--json', metavar='PATH', help='write the history as JSON')
     s.set_defaults(func=_cmd_train)
-    s = sub.add_parser('bench', help='time forward+backward of the six versions against the matmul floor',
+    s = sub.add_parser('bench', help='time forward+backward of the six versions against the matmul floor (--matmul: the matmul ladder)',
                        description='Time forward and backward of every version of the lesson at N rows, with peak memory, '
-                                   "and compare each with its own matrix multiplies; print a table and optionally save JSON and a chart.")
+                                   "and compare each with its own matrix multiplies; print a table and optionally save JSON and a chart. "
+                                   "With --matmul, time the matrix-multiply ladder of 01_matmul instead, from Python loops to a @ b, "
+                                   "and torch.matmul against this CPU's estimated peak.")
     if bench:
         from lesson08.bench import add_args
         add_args(s)

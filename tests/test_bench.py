@@ -59,3 +59,52 @@ def test_no_chunk_is_refused_without_memory():
 def test_unknown_version_is_a_clear_error():
     r = subprocess.run([BIN/'lesson08', 'bench', '--versions', 'v7'], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown versions ['v7']" in r.stderr
+
+
+# The matmul ladder (`lesson08 bench --matmul`): its figures are those of its own rounds; the peak is estimated, or honestly absent
+
+RUNGS = ['loops', 'elementwise', 'broadcast', 'einsum', 'matmul']
+INTEL = "processor\t: 0\nflags\t\t: fpu sse2 fma avx2 avx512f\ncpu MHz\t\t: 2600.000\nsiblings\t: 2\ncpu cores\t: 2\n"
+
+
+def check_matmul_schema(res):
+    assert list(res) == ['shape', 'repeats', 'threads', 'rungs', 'lecture_2019_s', 'peak'] and res['shape'] == [5, 784, 10]
+    assert list(res['rungs']) == RUNGS and res['lecture_2019_s'] == bench.LECTURE_2019_S
+    assert list(res['peak']) == ['n', 'gflops', 'peak_gflops', 'how'] and res['peak']['gflops'] > 0 and res['peak']['how']
+    loops = res['rungs']['loops']['median_s']
+    for name, r in res['rungs'].items():
+        assert list(r) == ['median_s', 'speedup', 'gflops'] and r['median_s'] > 0, (name, r)
+        assert r['speedup'] == pytest.approx(loops / r['median_s'], rel=1e-9)
+        assert r['gflops'] == pytest.approx(2 * 5 * 784 * 10 / r['median_s'] / 1e9, rel=1e-9)
+    p = res['peak']
+    assert p['peak_gflops'] is None or p['peak_gflops'] > 0
+
+
+def test_matmul_bench_returns_its_own_medians():
+    res = bench.run_matmul_bench(repeats=1, peak_n=64, log=lambda s: None)
+    check_matmul_schema(res)
+    assert res['repeats'] == 1 and res['peak']['n'] == 64 and res['rungs']['loops']['speedup'] == 1.0
+    assert res['rungs']['matmul']['speedup'] > 100, res['rungs']
+
+
+def test_peak_estimate(monkeypatch):
+    files = {'/proc/cpuinfo': INTEL}
+    def read(path):
+        if path in files: return files[path]
+        raise FileNotFoundError(2, 'No such file', path)
+    monkeypatch.setattr(bench, '_read_text', read)
+    g, how = bench.peak_gflops(2)
+    assert g == pytest.approx(2 * 16 * 2 * 2 * 2.6) and '16 float32 lanes (AVX-512)' in how and '2 FMA units per core assumed' in how
+    files['/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq'] = '3000000\n'
+    assert bench.peak_gflops(1)[0] == pytest.approx(1 * 16 * 2 * 2 * 3.0)
+    files.clear()                                     # no /proc: macOS, Windows
+    g, how = bench.peak_gflops(2)
+    assert g is None and "/proc/cpuinfo can't be read" in how
+    assert 'estimated peak: n/a' in bench.matmul_table(bench.run_matmul_bench(repeats=1, peak_n=32, log=lambda s: None))
+
+
+def test_saved_matmul_results_are_complete():
+    res = json.loads((Path(__file__).parent.parent/'nbs'/'matmul_results.json').read_text())
+    check_matmul_schema(res)
+    out = bench.matmul_table(res).splitlines()
+    assert len(out) == 9 and [line.split()[0] for line in out[2:7]] == RUNGS and out[8] == f"how: {res['peak']['how']}"

@@ -59,6 +59,7 @@ def test_notebooks_counts_notebooks_in_words(tmp_path):
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     n = len(list(tmp_path.glob('*.ipynb')))
     assert out.startswith(f'Copied {n} notebooks to ') and (tmp_path/'bench_results.json').is_file()
+    assert json.loads((tmp_path/'matmul_results.json').read_text())['rungs']       # the matmul ladder's saved run, beside the notebooks
     (tmp_path/'11_practice.ipynb').unlink()
     out = subprocess.run([BIN/'lesson08', 'notebooks', tmp_path], capture_output=True, text=True).stdout
     assert out.startswith('Copied 1 notebook to ')
@@ -102,10 +103,28 @@ def test_meaningless_benchmarks_are_refused_before_they_run(tmp_path):
     for args, words in [(['--versions', ','], '--versions names no version'), (['--n', '0'], '--n must be from 1 to 10,000,000'),
                         (['--device', 'meta'], "--device must be 'cpu' or 'cuda'"),
                         (['--json', tmp_path/'missing'/'b.json'], 'does not exist'),
-                        (['--chart', tmp_path/'missing'/'b.png'], 'does not exist')]:
+                        (['--chart', tmp_path/'missing'/'b.png'], 'does not exist'),
+                        (['--matmul', '--peak-n', '8'], '--peak-n must be from 16 to 8,192'),
+                        (['--matmul', '--json', tmp_path/'missing'/'m.json'], 'does not exist'),
+                        (['--matmul', '--json', tmp_path], 'is a folder'),
+                        (['--matmul', '--chart', tmp_path/'m.png'], '--matmul prints a table')]:
         t = time.time()
         assert words in one_line_error(['bench', *args])
         assert time.time() - t < 30     # refused up front, not after the run
+
+
+def test_bench_matmul_prints_the_ladder(tmp_path):
+    "`lesson08 bench --matmul` times the matmul ladder only (not the versions), prints its table and saves the dict with --json."
+    out = tmp_path/'m.json'
+    r = subprocess.run([BIN/'lesson08', 'bench', '--matmul', '--repeats', '1', '--peak-n', '256', '--json', out],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr
+    res = json.loads(out.read_text())
+    assert list(res) == ['shape', 'repeats', 'threads', 'rungs', 'lecture_2019_s', 'peak'] and res['repeats'] == 1
+    assert list(res['rungs']) == ['loops', 'elementwise', 'broadcast', 'einsum', 'matmul'] and res['peak']['n'] == 256
+    rows = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+    assert all(name in rows for name in res['rungs']) and 'peak: torch.matmul at 256×256' in r.stdout and f'wrote {out}' in r.stdout
+    assert 'peak memory' not in r.stdout and 'v5' not in r.stdout        # the versions' benchmark is skipped
 
 
 # `lesson08 train` and `lesson08 bench`: one line for every expected failure, checks before the work

@@ -35,6 +35,8 @@ def test_train_and_a_tiny_bench(tmp_path, system, py):
     out = run([py, '-m', 'lesson08', 'bench', '--n', '300', '--repeats', '1', '--versions', 'v1,v2-nox,v5', '--no-train', '--json', 'b.json'],
               system, tmp_path)
     peaks = [v['peak_bytes'] for v in json.loads((tmp_path/'b.json').read_text())['versions'].values()]
+    mm = run([py, '-m', 'lesson08', 'bench', '--matmul', '--repeats', '1', '--peak-n', '64'], system, tmp_path)
+    assert 'estimated peak: n/a' in mm                                          # no /proc/cpuinfo: said, not guessed
     if system == 'windows': assert peaks == [None] * 3 and 'n/a' in out          # not measurable: said, never a made-up 0
     else: assert all(isinstance(p, int) for p in peaks)                          # macOS: getrusage, in bytes
 

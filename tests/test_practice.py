@@ -159,7 +159,7 @@ def test_progress_survives_a_new_process(tmp_path):
     check(solutions.reference('lin_grad'), 'lin_grad')
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
-    assert '✓ 3. lin_grad' in out and '1 of 17 passing' in out and '· 1. mse_grad' in out
+    assert '✓ 3. lin_grad' in out and '1 of 19 passing' in out and '· 1. mse_grad' in out
 
 
 def test_hint_and_solution_only_when_asked(capsys):
@@ -199,7 +199,7 @@ def test_progress_table(capsys):
     capsys.readouterr()
     practice.progress()
     out = capsys.readouterr().out
-    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 17 passing' in out
+    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 19 passing' in out
 
 
 # --- issue 11: the checker can't be fooled, names the learner's mistake, and keeps its time limit -------------------
@@ -333,9 +333,99 @@ def test_a_correct_form_that_cancels_still_passes():
     assert check(Sigmoid, 'Sigmoid').passed
 
 
-@pytest.mark.parametrize('name', ['lin', 'relu', 'broadcast_shape', 'grad_shapes', 'w_grad_outer', 'fd_grad', 'Relu', 'Mse', 'linear_grads'])
+@pytest.mark.parametrize('name', ['matmul_broadcast', 'matmul_einsum', 'lin', 'relu', 'broadcast_shape', 'grad_shapes', 'w_grad_outer', 'fd_grad', 'Relu', 'Mse', 'linear_grads'])
 def test_lessons_exercises_exist_and_stubs_are_not_written(name):
     def raises(*a): raise NotImplementedError('your turn')
     r = practice.exercise(name).check(... if name in ('broadcast_shape', 'grad_shapes') else raises)
     assert r.status == 'not written' and 'not written yet' in r.message and '✓' not in r.message
     assert practice.exercise(name).check(solutions.reference(name)).passed
+
+
+# --- the matrix-product exercises of 01_matmul: one test per diagnosis ------------------------------------------------
+def bc(rows=lambda a, b: a.shape[0], size=lambda a, b: (a.shape[0], b.shape[1]), reduce='sum', unsq=True, dtype=True):
+    "A one-loop broadcast product with one slip: its loop over `rows(a, b)`, a result of `size`, a mean or no sum, no unsqueeze, float32."
+    def matmul_broadcast(a, b):
+        c = torch.zeros(*size(a, b), **(dict(dtype=a.dtype) if dtype else {}))
+        for i in range(rows(a, b)):
+            t = (a[i].unsqueeze(-1) if unsq else a[i]) * b
+            c[i] = t if reduce is None else getattr(t, reduce)(0)
+        return c
+    return matmul_broadcast
+
+
+def es(eq): return lambda a, b: torch.einsum(eq, a, b)
+
+
+@pytest.mark.parametrize('fn', [bc(), lambda a, b: (a[:, :, None] * b[None]).sum(1), lambda a, b: (a.unsqueeze(-1) * b.unsqueeze(0)).sum(1),
+                                lambda a, b: torch.stack([(r[:, None] * b).sum(0) for r in a])])
+def test_matmul_broadcast_accepts_every_broadcasting_form(fn):
+    assert check(fn, 'matmul_broadcast').passed
+
+
+@pytest.mark.parametrize('eq', ['ik,kj->ij', 'ij,jk->ik', 'ik,kj', 'ab,bc->ac', 'ij,jk'])
+def test_matmul_einsum_accepts_renamed_and_implicit_subscripts(eq):
+    assert check(es(eq), 'matmul_einsum').passed
+    assert check(lambda a, b: torch.einsum('ik,kj->ij', [a, b]), 'matmul_einsum').passed
+
+
+def test_the_lessons_own_products_pass():
+    from lesson08 import matmul
+    for name in ('matmul_broadcast', 'matmul_einsum'): assert check(getattr(matmul, name), name).passed
+
+
+def test_matmul_transposed():
+    m = msg(lambda a, b: (b.t()[:, :, None] * a.t()[None]).sum(1), 'matmul_broadcast')
+    assert 'returned shape (2, 3), the transpose of the (3, 2) expected' in m
+    assert 'transpose' in msg(es('ik,kj->ji'), 'matmul_einsum')
+
+
+def test_matmul_mean_or_no_sum_over_k():
+    assert '5 times too small: that is the mean over k = 5' in msg(bc(reduce='mean'), 'matmul_broadcast')
+    assert 'returned shape (3, 5, 2)' in msg(lambda a, b: a[:, :, None] * b[None], 'matmul_broadcast')
+    assert 'stores a (5, 2) tensor in one row of the result' in msg(bc(reduce=None), 'matmul_broadcast')
+    assert "keep the shared index `k` in the output `ikj`" in msg(es('ik,kj->ikj'), 'matmul_einsum')
+
+
+@pytest.mark.parametrize('rows', [lambda a, b: a.shape[1], lambda a, b: b.shape[0]], ids=['a.shape[1]', 'b.shape[0]'])
+def test_matmul_loop_sized_for_square_matrices(rows):
+    fn = bc(rows=rows)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(4, 4, generator=g), torch.randn(4, 4, generator=g)
+    assert torch.allclose(fn(a, b), a @ b)                     # right when a is square...
+    m = msg(fn, 'matmul_broadcast')                            # ...and named when m ≠ k
+    assert 'the loop runs past a\'s last row' in m and '`range(a.shape[0])`' in m
+    def stops_early(a, b):   # catches the IndexError: right when m < k, rows left empty when m > k
+        c = torch.zeros(a.shape[0], b.shape[1], dtype=a.dtype)
+        for i in range(rows(a, b)):
+            try: c[i] = (a[i].unsqueeze(-1) * b).sum(0)
+            except IndexError: break
+        return c
+    assert 'fills only the first 4 of the 6 rows' in msg(stops_early, 'matmul_broadcast')
+    assert 'right for square matrices only' in msg(bc(size=lambda a, b: (a.shape[1], b.shape[1])), 'matmul_broadcast')
+
+
+def test_matmul_wrong_einsum_subscripts_are_named():
+    assert "'ik,jk->ij' pair a's columns with b's columns" in msg(es('ik,jk->ij'), 'matmul_einsum')
+    assert "pair a's rows with b's rows" in msg(es('ki,kj->ij'), 'matmul_einsum')
+    assert 'alphabetical order' in msg(es('ik,kh'), 'matmul_einsum')
+
+
+@pytest.mark.parametrize('fn,words', [(lambda a, b: a @ b, 'uses `@`'), (lambda a, b: torch.matmul(a, b), 'uses `@`'),
+                                      (lambda a, b: torch.mm(a, b), 'uses `torch.mm`'), (lambda a, b: a.mm(b), 'uses `torch.mm`'),
+                                      (lambda a, b: torch.from_numpy(a.numpy() @ b.numpy()), 'uses NumPy'),
+                                      (es('ik,kj->ij'), 'uses `torch.einsum`')])
+def test_a_ready_made_product_is_not_the_broadcasting_exercise(fn, words):
+    m = msg(fn, 'matmul_broadcast')
+    assert m.startswith('✗') and words in m and 'it gives the right numbers, but this exercise asks you to build it from broadcasting' in m
+
+
+def test_einsum_must_be_the_function_used():
+    m = msg(lambda a, b: a @ b, 'matmul_einsum')
+    assert m.startswith('✗') and 'uses `@`' in m and 'write it with `torch.einsum`' in m
+    assert 'never called it' in msg(lambda a, b: (a[:, :, None] * b[None]).sum(1), 'matmul_einsum')
+
+
+def test_matmul_other_slips():
+    assert 'Make the row a column first' in msg(bc(unsq=False), 'matmul_broadcast')
+    assert 'float32 unless you pass `dtype=a.dtype`' in msg(bc(dtype=False), 'matmul_broadcast')
+    assert 'changed `a` in place' in msg(lambda a, b: (a.add_(1)[:, :, None] * b[None]).sum(1), 'matmul_broadcast')

@@ -72,10 +72,10 @@ def test_the_return_visit(tmp_path):
         assert r.returncode == 0, r.stderr[-3000:]
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=course,
                          capture_output=True, text=True, check=True).stdout
-    for line in ['✓ 1. mse_grad', '✓ 3. lin_grad', '✓ 5. Sigmoid', '3 of 17 passing']: assert line in out, out
+    for line in ['✓ 1. mse_grad', '✓ 3. lin_grad', '✓ 5. Sigmoid', '3 of 19 passing']: assert line in out, out
     shown = json.loads((course/'11_practice.ipynb').read_text())
     text = ''.join(''.join(o.get('text', '')) for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
-    assert '3 of 17 passing' in text and 'stays on your record' in text
+    assert '3 of 19 passing' in text and 'stays on your record' in text
     assert not [o for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if o['output_type'] == 'error']
 
 
@@ -288,3 +288,38 @@ def test_deleting_out_g_is_the_learners_mistake():
 def test_the_progress_file_stays_readable():
     check(solutions.reference('mse_grad'), 'mse_grad')
     assert Path(checker.PROGRESS_FILE).stat().st_mode & 0o777 == 0o644
+
+
+# --- the matrix-product exercises: a pass is kept, and shortcuts fail ------------------------------------------------
+def test_a_matmul_pass_is_never_lost(capsys):
+    for name in ('matmul_broadcast', 'matmul_einsum'):
+        assert check(solutions.reference(name), name).passed
+        def stub(a, b): raise NotImplementedError("your turn")
+        r = check(stub, name)
+        assert r.status == 'not written' and 'stays on your record' in r.message
+        r = check(lambda a, b: a @ b, name)
+        assert r.status == 'failing' and 'stays on your record' in r.message
+    checker.PROGRESS.clear()
+    assert progress()['matmul_broadcast'] == progress()['matmul_einsum'] == 'passed'
+
+
+def squeezed(a, b): return (a[:, :, None] * b[None]).sum(1).squeeze()                       # loses a 1×k or k×1 shape
+def float64_only(a, b): return (a[:, :, None] * b[None]).sum(1).double()                  # right in float64 alone
+def square_transposed(a, b):                                                              # guesses the layout from the shapes
+    return (a[:, :, None] * b[None]).sum(1) if a.shape[0] < a.shape[1] else (a[:, :, None] * b[None]).sum(1).t().t() * 1.001
+def wide_only(a, b):                                                                      # rows beyond k never computed
+    c = torch.zeros(a.shape[0], b.shape[1], dtype=a.dtype)
+    for i in range(min(a.shape)): c[i] = (a[i].unsqueeze(-1) * b).sum(0)
+    return c
+def ones_k(a, b): return a.sum(1, keepdim=True) * b.sum(0, keepdim=True) / b.shape[0]   # right only when k = 1
+
+
+@pytest.mark.parametrize('fn', [squeezed, float64_only, square_transposed, wide_only, ones_k])
+def test_matmul_shortcuts_fail(fn):
+    fails(fn, 'matmul_broadcast')
+
+
+def test_the_printed_matmul_solutions_are_minimal():
+    for name in ('matmul_broadcast', 'matmul_einsum'):
+        src = solutions.solution_source(name)
+        assert 'check_matmul' not in src and 'raise' not in src and f'def {name}(a, b):' in src

@@ -36,6 +36,7 @@ def test_the_readme_tells_learners_to_install_from_the_clone():
 def test_wheel_contents_and_runtime(learner, tmp_path):
     names = zipfile.ZipFile(learner['whl']).namelist()
     assert 'lesson08/data/mnist_5k.npz' in names and 'lesson08/lab_settings/overrides.json' in names
+    assert {'lesson08/notebooks/bench_results.json', 'lesson08/notebooks/matmul_results.json'} <= set(names)
     shipped = sorted(n.split('/')[-1] for n in names if n.startswith('lesson08/notebooks/') and n.endswith('.ipynb'))
     assert shipped == sorted(p.name for p in (ROOT/'nbs').glob('[0-9A]*.ipynb')), shipped
     assert not any('solutions.ipynb' in n or 'progress' in n for n in names)
