@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['TIME_LIMIT', 'AUTOGRAD_REFUSED', 'SHAPES', 'DEEP_ORDER', 'NOT_WRITTEN_VALUE', 'GRAD_SHAPES', 'UNSQUEEZE', 'LOOP_ROWS',
-           'SQUARE_ONLY', 'PROGRESS_FILE', 'PRAISE', 'NOT_WRITTEN', 'EXERCISES', 'PROGRESS', 'CheckTimeout', 'Mistake',
-           'compare', 'scale_mistakes', 'Problem', 'Result', 'Exercise', 'exercise', 'check', 'progress']
+           'SQUARE_ONLY', 'TANH_PARENT', 'ALIASED', 'PROGRESS_FILE', 'PRAISE', 'NOT_WRITTEN', 'EXERCISES', 'PROGRESS',
+           'CheckTimeout', 'Mistake', 'compare', 'scale_mistakes', 'Problem', 'Result', 'Exercise', 'exercise', 'check',
+           'progress']
 
 # %% ../nbs/A2_checker.ipynb #c003
 import datetime, dis, inspect, json, math, os, signal, sys, tempfile, threading, time, traceback
@@ -16,6 +17,7 @@ from pathlib import Path
 import torch
 from torch.overrides import TorchFunctionMode
 
+from . import engine
 from .forward import shape_str
 from .gradcheck import _rel, grad_tol
 
@@ -105,7 +107,7 @@ def _text(e) -> str:
 
 def _where(fn, e):
     "A short ' (line N of your function: `code`)' for the innermost frame of exception `e` that runs the learner's function or layer."
-    names = {getattr(fn, '__name__', ''), 'bwd', 'forward', '__call__', 'backward'}
+    names = {getattr(fn, '__name__', ''), getattr(fn, '_learner', ''), 'bwd', 'forward', '__call__', 'backward', '_backward'}
     mine = [(f, n) for f, n in traceback.walk_tb(e.__traceback__) if f.f_code.co_name in names and _theirs(f)]
     if not mine: return ''
     f, n = mine[-1]
@@ -803,6 +805,219 @@ def _check_matmul_broadcast(fn):
 def _check_matmul_einsum(fn):
     _check_matmul(fn, 'your `matmul_einsum`', 16, _PRODUCTS, need_einsum=True)
 
+# %% ../nbs/A2_checker.ipynb #c012e
+def _same(t): return t                     # a second use of a tensor, as it is...
+def _cut(t): return t.detach()              # ...or cut off from autograd: the gradient a `.grad` assignment would keep
+
+def _engine_graphs(p, tanh):
+    "The engine graphs of problem `p` as `(what, {leaf: shape}, build)`; `build(T, D, *leaves)` returns the loss, with `T` the tanh to use (when `tanh`) and `D` wrapping a tensor's second use."
+    n, a, b = p.n, p.a, p.b
+    def residual(T, D, x, w1, w2, r):
+        h = x @ w1
+        return ((D(h) + T(h) @ w2) * r).mean() if tanh else ((D(h) + (h @ w2).relu()) * r).mean()
+    if tanh: return [
+        ('tanh(x) * r', dict(x=(n, a), r=(n, a)), lambda T, D, x, r: (T(x) * r).sum()),
+        ('tanh(x) * x', dict(x=(n, a), r=(n, a)), lambda T, D, x, r: (T(x) * D(x) * r).sum()),
+        ('tanh(x @ w) + b, b broadcast over the rows', dict(x=(n, a), w=(a, b), b=(b,), r=(n, b)), lambda T, D, x, w, b, r: ((T(x @ w) + b) * r).sum()),
+        ('h = tanh(x @ w + b), used twice: h * h + h', dict(x=(n, a), w=(a, b), b=(b,), r=(n, b)),
+         lambda T, D, x, w, b, r: (lambda h: (h * h * r + h).mean())(T(x @ w + b))),
+        ('h + tanh(h) @ w2, h = x @ w1', dict(x=(n, a), w1=(a, b), w2=(b, b), r=(n, b)), residual),
+        ('tanh(tanh(3 * x))', dict(x=(n, a), r=(n, a)), lambda T, D, x, r: (T(T(x * 3.)) * r).sum())]
+    return [
+        ('x * x', dict(x=(n, a), r=(n, a)), lambda T, D, x, r: (x * D(x) * r).sum()),
+        ('(x * c + b) * s, with b (n,), c (N, 1) and s 0-dim broadcast', dict(x=(n, a), c=(n, 1), b=(a,), s=(), r=(n, a)),
+         lambda T, D, x, c, b, s, r: ((x * c + b) * s * r).sum()),
+        ('w and b in two layers', dict(x=(n, a), w=(a, a), b=(a,), r=(n, a)),
+         lambda T, D, x, w, b, r: (((x @ w + b).relu() @ w + b) * r).sum()),
+        ('h + relu(h @ w2), h = x @ w1', dict(x=(n, a), w1=(a, b), w2=(b, b), r=(n, b)), residual),
+        ('u = x + b, then u + x', dict(x=(n, a), b=(a,), r=(n, a)), lambda T, D, x, b, r: ((x + b + D(x)) * r).sum()),
+        ('x.sum() + (x * r).sum()', dict(x=(n, a), r=(n, a)), lambda T, D, x, r: x.sum() + (D(x) * r).sum())]
+
+def _engine_data(p, shapes):
+    "Seeded inputs of problem `p` for each leaf; weights scaled by 1/√fan-in, so tanh's inputs stay mostly within ±3."
+    return {k: (p.randn(*s) if s else p.randn(1)[0]) / (s[0] ** 0.5 if k.startswith('w') else 1.) for k, s in shapes.items()}
+
+def _autograd_grads(build, data, T=torch.tanh, D=_same):
+    "Autograd's gradients of `build`'s loss for every leaf, by name."
+    return dict(zip(data, _ag(lambda *ts: build(T, D, *ts).backward(), *data.values())))
+
+def _engine_leaves(data): return {k: engine.Tensor(v.clone()) for k, v in data.items()}
+
+def _engine_backward(build, leaves, T, acc):
+    "Build the graph on engine Tensors, `acc` standing in for `engine.accumulate`, and run its backward (engine.accumulate restored after)."
+    old = engine.accumulate
+    engine.accumulate = acc
+    try: build(T, _same, *leaves.values()).backward()
+    finally: engine.accumulate = old
+
+def _is_default_backward(t) -> bool:
+    "Whether `t._backward` is still the do-nothing function a new Tensor starts with."
+    return getattr(getattr(t, '_backward', None), '__code__', None) is engine.Tensor(torch.zeros(()))._backward.__code__
+
+def _engine_compare(name, leaf, ref, mistakes, n):
+    "`compare` for an engine leaf's `.grad`, with a None explained in engine terms."
+    got = leaf.grad
+    if got is None:
+        if isinstance(getattr(leaf, 'g', None), torch.Tensor):
+            raise Mistake(f"`{name}.grad` is None, and `{name}.g` holds a tensor: the engine keeps gradients in `.grad`, where `accumulate` puts them")
+        raise Mistake(f"`{name}.grad` is still None after `backward()`: no gradient ever reached `{name}`")
+    compare(f'{name}.grad', got, ref, mistakes, n=n)
+
+TANH_PARENT = ("your `tanh` did not record x as its parent: `Tensor(torch.tanh(x.data), (x,), 'tanh')`. Without it `backward()` never "
+               "reaches x, so whatever x was made from is never visited and keeps `.grad` None")
+
+def _tanh_call(fn, x):
+    "Call the learner's `tanh` on engine Tensor `x`; raise `Mistake` unless it returns a new Tensor with tanh's values, x as parent and a `_backward` set, x left as it was."
+    data, before = x.data, x.data.clone()
+    try: out = fn(x)
+    except TypeError as e:
+        if 'NoneType' not in str(e): raise
+        raise Mistake(f"your `tanh` raised TypeError: {_text(e)}{_where(fn, e)}. `out.grad` is None until `backward()` runs: "
+                      f"if that was your `_backward` running already, assign the function itself, `out._backward = _backward` (no brackets)") from None
+    if x.data is not data or not torch.equal(x.data, before):
+        raise Mistake("your `tanh` changed `x.data` (in place, `tanh_()`, or by assigning a new `x.data`): x's values must stay as they "
+                      "were, because other operations' backward passes use them. Compute a new tensor, `torch.tanh(x.data)`")
+    if out is None: raise Mistake("your `tanh` returned None: it should `return out`, the new Tensor")
+    if isinstance(out, torch.Tensor):
+        raise Mistake("your `tanh` returned a torch tensor: wrap it in an engine `Tensor` that records x, `Tensor(torch.tanh(x.data), (x,), 'tanh')`, "
+                      "and give that its `_backward`")
+    if not isinstance(out, engine.Tensor):
+        if all(hasattr(out, k) for k in ('data', 'parents', '_backward')):
+            raise Mistake("your `tanh` returned a Tensor of another class than `lesson08.engine.Tensor` (one defined in your notebook?): "
+                          "keep the exercise's `from lesson08.engine import Tensor, accumulate` above your `tanh`, so it builds the engine's Tensors")
+        raise Mistake(f"your `tanh` returned a {type(out).__name__}: return a new engine `Tensor`")
+    if out is x: raise Mistake("your `tanh` returned x itself: make a new Tensor, `Tensor(torch.tanh(x.data), (x,), 'tanh')`")
+    _check_output('your `tanh`', out.data, torch.tanh(before), [
+        (torch.sigmoid(before), "is the sigmoid, 1/(1 + e^(−x)): use `torch.tanh`"),
+        (before, "returned x's values unchanged: apply `torch.tanh` to `x.data`"),
+        (1 - torch.tanh(before) ** 2, "returned tanh's slope, 1 − tanh²: the forward pass is tanh itself")])
+    if not any(q is x for q in getattr(out, 'parents', ())): raise Mistake(TANH_PARENT)
+    if _is_default_backward(out):
+        raise Mistake("your `tanh` never set `out._backward`, so `backward()` passes nothing back to x: define the closure and assign it, "
+                      "`out._backward = _backward`")
+    if not callable(out._backward):
+        raise Mistake(f"`out._backward` is a {type(out._backward).__name__}, not a function: assign the function itself, "
+                      f"`out._backward = _backward`, not what calling it returns")
+    return out
+
+def _tanh_slips(x, r):
+    "The classic wrong tanh gradients for `(tanh(x) * r).sum()`, where `out.grad` is r."
+    t = torch.tanh(x)
+    return [((1 - t) * r, "uses `1 - out.data`: tanh's slope is 1 − tanh², the output *squared*: `1 - out.data**2`"),
+            ((1 - x ** 2) * r, "uses the input where the output belongs: tanh's slope is 1 − tanh(x)², so `1 - out.data**2`, not `1 - x.data**2`"),
+            (t ** 2 * r, "uses `out.data**2`: tanh's slope is 1 − tanh², one minus the square"),
+            (1 - t ** 2, "is tanh's slope alone: the gradient from above, `out.grad`, was not multiplied in. The chain rule multiplies each "
+                         "local slope by the gradient flowing in"),
+            ((1 - t ** 2) * t, "multiplies by `out.data` where `out.grad` belongs: the gradient flowing in is `out.grad`"),
+            (t * (1 - t) * r, "is the sigmoid's slope, s·(1 − s): tanh's is 1 − tanh²"),
+            (-(1 - t ** 2) * r, "has the wrong sign: tanh's slope is 1 − tanh²"),
+            (torch.zeros_like(x), "is zero everywhere: your `_backward` passes x a zero gradient; it should pass `(1 - out.data**2) * out.grad`")]
+
+def _globals_read(code):
+    "The global names that `code`, or any function defined inside it, reads."
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == 'LOAD_GLOBAL'}
+    for c in code.co_consts:
+        if inspect.iscode(c): names |= _globals_read(c)
+    return names
+
+def _own_accumulate_wrong(fn) -> bool:
+    "Whether `fn` calls a global `accumulate` that is not the engine's, and that one fails its own exercise."
+    acc = getattr(fn, '__globals__', {}).get('accumulate')
+    if acc is None or acc is engine.accumulate or not hasattr(fn, '__code__') or 'accumulate' not in _globals_read(fn.__code__): return False
+    try: _check_engine_accumulate(acc)
+    except Mistake: return True
+    return False
+
+def _check_engine_tanh(fn):
+    try: _check_tanh_graphs(fn)
+    except Mistake as e:
+        if str(e) == NOT_WRITTEN or not _own_accumulate_wrong(fn): raise
+        raise Mistake(f"the `accumulate` your `tanh` calls is not the engine's but your own, and that one is not right yet: "
+                      f"`from lesson08.engine import accumulate` before defining `tanh`, or fix yours first. With it: {e}") from None
+
+def _check_tanh_graphs(fn):
+    if not callable(fn): raise Mistake(f"give your function, `tanh`, not a {type(fn).__name__}")
+    T = lambda x: _tanh_call(fn, x)
+    def run(build, leaves): build(T, _same, *leaves.values()).backward()
+    run._learner = getattr(fn, '__name__', '')
+    for p in _problems(21, ((6, 5, 3), (1, 4, 2), (9, 3, 7), (5, 1, 4)), n_large=1):
+        for k, (what, shapes, build) in enumerate(_engine_graphs(p, tanh=True)):
+            data = _engine_data(p, shapes)
+            refs, kept = _autograd_grads(build, data), _autograd_grads(build, data, D=_cut)
+            leaves = _engine_leaves(data)
+            _run(run, build, leaves, what='your `tanh`')
+            for nm, leaf in leaves.items():
+                slips = _tanh_slips(data['x'], data['r']) if k == 0 and nm == 'x' else []
+                slips.append((kept[nm], f"is wrong where a tensor is used twice (here {what}): your `_backward` *assigns* the gradient "
+                                        f"(`x.grad = ...`), so it overwrote what the other use had put there. Call `accumulate(x, ...)`, which adds"))
+                if leaf.grad is None and k == 0 and getattr(leaf, 'g', None) is None and nm == 'x':
+                    raise Mistake("`x.grad` is still None after `backward()`: your `_backward` ran but never gave x its gradient. "
+                                  "Call `accumulate(x, ...)` in it (returning the gradient is not enough)")
+                _engine_compare(nm, leaf, refs[nm], slips, n=p.n * max(p.a, p.b))
+
+ALIASED = ("your `accumulate` keeps the very tensor `g` it was given (`t.grad = g`) and later adds into it in place (`t.grad += ...`). "
+           "That `g` may also be another node's `out.grad`, or a broadcast view of one, so the second use changed the first one's gradient. "
+           "Store a new tensor (`unbroadcast(g, t.data.shape)` returns one), or add out of place: `t.grad = t.grad + g`")
+
+def _acc_assign(t, g): t.grad = engine.unbroadcast(g, t.data.shape)
+def _acc_drop_first(t, g): t.grad = torch.zeros_like(t.data) if t.grad is None else t.grad + engine.unbroadcast(g, t.data.shape)
+_ACC_SLIPS = [(_acc_assign, "gives wrong gradients where a tensor is used twice (here {what}): assigning `t.grad = ...` keeps only the "
+                            "last gradient to arrive, so the second use overwrote the first. When `t.grad` already holds one, add to it"),
+              (_acc_drop_first, "drops the first gradient to reach each tensor: when `t.grad` is None, store `unbroadcast(g, t.data.shape)` in it "
+                                "(not zeros), and add the later ones")]
+
+def _broadcast_slip(name, leaf):
+    return (f"`{name}.grad` has shape {shape_str(leaf.grad)}, but `{name}` is {shape_str(leaf.data)}: `{name}` was broadcast in the forward "
+            f"pass (stretched or given new dimensions), so the gradients of all its copies must be summed back to its shape: "
+            f"`unbroadcast(g, t.data.shape)`")
+
+def _check_engine_accumulate(fn):
+    if not callable(fn): raise Mistake(f"give your function, `accumulate`, not a {type(fn).__name__}")
+    for p in _problems(22, ((6, 5, 3), (1, 4, 2), (9, 3, 7), (5, 1, 4)), n_large=1):
+        for what, shapes, build in _engine_graphs(p, tanh=False):
+            data = _engine_data(p, shapes)
+            refs, leaves, given = _autograd_grads(build, data), _engine_leaves(data), []
+            def theirs(t, g):
+                given.append((g, g.clone()))
+                fn(t, g)
+                if isinstance(getattr(t, 'grad', None), torch.Tensor): return
+                if isinstance(getattr(t, 'g', None), torch.Tensor):
+                    raise Mistake("your `accumulate` stored the gradient in `t.g`: the engine keeps gradients in `.grad`, where the next "
+                                  "operation's backward reads them")
+                raise Mistake(f"after your `accumulate(t, g)`, `t.grad` is {'still None' if t.grad is None else 'a ' + type(t.grad).__name__}: "
+                              f"the first gradient to reach a tensor finds `t.grad` None, and must be stored there, "
+                              f"`t.grad = unbroadcast(g, t.data.shape)`; returning it is not enough")
+            def run(): build(None, _same, *leaves.values()).backward()
+            run._learner = getattr(fn, '__name__', '')
+            old = engine.accumulate
+            engine.accumulate = theirs    # swapped in here, outside `_run`: once time is up, no line of code inside it runs
+            try: _run(run, what='your `accumulate`')
+            except Mistake as e:
+                if 'more than one element of the written-to tensor' in str(e): raise Mistake(ALIASED) from None
+                if "doesn't match the broadcast shape" in str(e):
+                    raise Mistake(f"{e}. A tensor that was broadcast in the forward pass gets gradients of the broadcast shape: sum them "
+                                  f"back to the tensor's own shape, `unbroadcast(g, t.data.shape)`") from None
+                raise
+            finally: engine.accumulate = old
+            changed = any(g.shape != s.shape or not torch.equal(g, s) for g, s in given)
+            for nm, leaf in leaves.items():
+                if isinstance(leaf.grad, torch.Tensor) and leaf.grad.shape != leaf.data.shape:
+                    try: broadcast = torch.broadcast_shapes(leaf.grad.shape, leaf.data.shape) == leaf.grad.shape
+                    except RuntimeError: broadcast = False
+                    if broadcast: raise Mistake(_broadcast_slip(nm, leaf))
+            wrong = [nm for nm, leaf in leaves.items() if not (isinstance(leaf.grad, torch.Tensor) and _close(leaf.grad, refs[nm], _tol(refs[nm], p.n * p.a)))]
+            if not wrong: continue
+            if changed and all(leaf.grad is not None for leaf in leaves.values()): raise Mistake(ALIASED)
+            for slip, why in _ACC_SLIPS:
+                cand = _engine_leaves(data)
+                try: _engine_backward(build, cand, None, slip)
+                except Exception: continue
+                if all(isinstance(l.grad, torch.Tensor) and isinstance(c.grad, torch.Tensor) and _close(l.grad, c.grad, max(_tol(c.grad, p.n * p.a), 1e-6))
+                       for l, c in zip(leaves.values(), cand.values())):
+                    raise Mistake(f"your `accumulate` {why.format(what=what)}")
+            _engine_compare(wrong[0], leaves[wrong[0]], refs[wrong[0]], [], n=p.n * p.a)
+
+
 # %% ../nbs/A2_checker.ipynb #c014
 PROGRESS_FILE = 'lesson08-progress.json'   # beside your notebooks: Jupyter runs a notebook in its own folder
 PRAISE = ['Well done!', 'Nice work.', 'Exactly right.', 'Spot on.', 'Great, that is the chain rule at work.', 'Perfect.', 'Excellent.']
@@ -967,6 +1182,15 @@ EXERCISES = {e.name: e for e in [    # the lessons' exercises in lesson order, t
     Exercise('cross_entropy_grad', '8. cross-entropy gradient', _check_cross_entropy_grad,
              "the gradient of the mean cross-entropy with respect to the logits is (softmax − one-hot) / N. Subtract the row's "
              "largest logit before `exp` so that nothing overflows; `targ` holds each row's class number."),
+    Exercise('engine_tanh', 'tanh, an engine operation', _check_engine_tanh,
+             "copy the pattern of the engine's `relu`: a new `Tensor(torch.tanh(x.data), (x,), 'tanh')`, and a closure that passes x "
+             "the gradient flowing in, `out.grad`, times tanh's slope. Written with the output t, that slope is 1 − t². Assign the "
+             "closure itself to `out._backward`, without calling it.",
+             "right on every graph, an input used twice and a broadcast included, in float64 and float32."),
+    Exercise('engine_accumulate', 'spot the bug: accumulate', _check_engine_accumulate,
+             "a tensor used twice receives one gradient from each use, and its gradient is their sum. The first to arrive finds "
+             "`t.grad` None and is stored; each later one is added. Every one is first summed back to t's shape with `unbroadcast`.",
+             "right on every graph, tensors used twice and broadcast inputs included, in float64 and float32."),
 ]}
 
 def exercise(name) -> Exercise:

@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['broadcast_shape', 'grad_shapes', 'matmul_broadcast', 'matmul_einsum', 'lin', 'relu', 'w_grad', 'fd_grad', 'Relu',
            'Mse', 'linear_grads', 'Lin', 'Sigmoid', 'forward_and_backward_deep', 'weight_grad', 'cross_entropy_grad',
-           'reference', 'solution_source']
+           'tanh', 'accumulate', 'reference', 'solution_source']
 
 # %% ../nbs/solutions.ipynb #c003
 import inspect
 
 import torch
 
+from .engine import Tensor, unbroadcast
 from .module import Module
 
 # %% ../nbs/solutions.ipynb #c005s
@@ -112,6 +113,19 @@ def cross_entropy_grad(inp, targ):
     p[torch.arange(len(targ)), targ] -= 1
     inp.g = p / inp.shape[0]
 
+# %% ../nbs/solutions.ipynb #c005e
+def tanh(x):
+    "Exercise `engine_tanh`: a new Tensor with x as its parent; its backward passes x `out.grad` times tanh's slope, 1 − tanh²."
+    out = Tensor(torch.tanh(x.data), (x,), 'tanh')
+    def _backward(): accumulate(x, (1 - out.data**2) * out.grad)
+    out._backward = _backward
+    return out
+
+def accumulate(t, g):
+    "Exercise `engine_accumulate`: g summed back to t's shape, stored by the first use and added by every later one."
+    g = unbroadcast(g, t.data.shape)
+    t.grad = g if t.grad is None else t.grad + g
+
 # %% ../nbs/solutions.ipynb #c006
 _VALUES = {   # the prediction exercises: their answer, as the learner's cell writes it
     'broadcast_shape': ('answer', "answer = (1000, 1000)   # (1000, 1) against (1000,): both stretch, so every prediction meets every target"),
@@ -126,7 +140,7 @@ def reference(exercise):
             'fd_grad': fd_grad, 'Relu': Relu, 'Mse': Mse, 'linear_grads': linear_grads,
             'mse_grad': backward.mse_grad, 'relu_grad': backward.relu_grad, 'lin_grad': backward.lin_grad, 'Lin': Lin,
             'Sigmoid': Sigmoid, 'forward_and_backward_deep': forward_and_backward_deep, 'weight_grad': weight_grad,
-            'cross_entropy_grad': cross_entropy_grad}
+            'cross_entropy_grad': cross_entropy_grad, 'engine_tanh': tanh, 'engine_accumulate': accumulate}
     if exercise not in refs: raise ValueError(f"no exercise called {exercise!r}; the exercises are {', '.join(refs)}")
     return refs[exercise]
 

@@ -61,6 +61,17 @@ def _autograd_step(ps, x, y, loss, lr):
         for p in ps: p -= lr * p.grad; p.grad = None
     return l.item()
 
+def _engine_step(ps, x, y, loss, lr):
+    "One SGD step with the gradients of `lesson08.engine`, the autograd built in `12_engine`."
+    from lesson08.engine import Tensor                              # imported here: the engine imports this module
+    w1, b1, w2, b2 = ts = [Tensor(p) for p in ps]
+    out = (Tensor(x) @ w1 + b1).relu() @ w2 + b2
+    if loss == 'ce': l = out.cross_entropy(y)
+    else: d = out - Tensor(y.view(out.shape)); l = (d * d).mean()
+    l.backward()
+    for p, t in zip(ps, ts): p -= lr * t.grad
+    return l.data.item()
+
 def check_settings(loss='ce', epochs=5, lr=None, bs=64, nh=50) -> float:
     "Raise `ValueError` naming the first setting `fit` can't use; return the learning rate (its default for the loss if `None`)."
     if loss not in ('ce', 'mse'): raise ValueError(f"loss must be 'ce' or 'mse', got {loss!r}")
@@ -70,14 +81,16 @@ def check_settings(loss='ce', epochs=5, lr=None, bs=64, nh=50) -> float:
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0): raise ValueError(f"lr must be a positive number, got {lr!r}")
     return lr
 
-def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False, progress=False, log=None) -> dict:
-    "Minibatch SGD on `data` (`x_train, y_train, x_valid, y_valid`, normalised) with the hand-written gradients (or autograd), passing each epoch's results to `log` as it ends; the run's history."
+def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False, progress=False, log=None,
+        engine=False) -> dict:
+    "Minibatch SGD on `data` (`x_train, y_train, x_valid, y_valid`, normalised) with the hand-written gradients (or autograd, or `engine=True`: lesson08.engine's), passing each epoch's results to `log` as it ends; the run's history."
     lr = check_settings(loss, epochs, lr, bs, nh)
     x_train, y_train, x_valid, y_valid = data
     targ = (lambda y: y) if loss == 'ce' else (lambda y: y.float())
     ps = list(init_params(x_train.shape[1], nh, 10 if loss == 'ce' else 1, seed=seed, gain=2.))   # Kaiming's init
+    if autograd and engine: raise ValueError("choose autograd=True or engine=True, not both")
     if autograd: ps = [p.requires_grad_(True) for p in ps]
-    else: net = Model(*ps, input_grad=False, loss=CrossEntropy if loss == 'ce' else Mse)
+    elif not engine: net = Model(*ps, input_grad=False, loss=CrossEntropy if loss == 'ce' else Mse)
     g = torch.Generator().manual_seed(seed)
     history, batch_losses, t0 = [], [], time.time()
     from tqdm.auto import tqdm
@@ -87,6 +100,7 @@ def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False
             idx = perm[i:i + bs]
             x, y = x_train[idx], targ(y_train[idx])
             if autograd: batch_losses.append(_autograd_step(ps, x, y, loss, lr))
+            elif engine: batch_losses.append(_engine_step(ps, x, y, loss, lr))
             else:
                 batch_losses.append(net(x, y).item())
                 net.backward()

@@ -29,8 +29,9 @@ def test_the_counter_counts_words():
     assert words("don't (N,1) 3.81 µs") == 4
 
 
-def test_the_matmul_lesson_is_lean():
-    assert sum(prose('01_matmul')) <= 1500
+@pytest.mark.parametrize('stem', ['01_matmul', '12_engine'])
+def test_the_first_and_the_last_notebooks_are_lean_too(stem):
+    assert sum(prose(stem)) <= 1500
 
 
 def test_the_lessons_are_lean():
@@ -43,7 +44,7 @@ def test_the_lessons_are_lean():
 def exercise_cells(stem): return [i for i, c in enumerate(cells(stem)) if c['cell_type'] == 'code' and re.search(r"\bexercise\('\w+'\)", src(c))]
 
 
-@pytest.mark.parametrize('stem', ['01_matmul', '02_forward', '03_backward', '04_autograd', '05_layers', '07_torch_nn'])
+@pytest.mark.parametrize('stem', ['01_matmul', '02_forward', '03_backward', '04_autograd', '05_layers', '07_torch_nn', '12_engine'])
 def test_every_lesson_has_code_to_write(stem):
     from lesson08.checker import EXERCISES
     found = exercise_cells(stem)
@@ -78,7 +79,7 @@ def test_a_learners_copy_shows_no_plumbing(stem):
     assert not any(re.search(r'\b(fastcore|test_eq|test_fail|test_close)\b|^\s*(from|import) nbdev', s, re.M) for s in code)
 
 
-@pytest.mark.parametrize('stem', ['01_matmul'] + LESSONS)
+@pytest.mark.parametrize('stem', ['01_matmul'] + LESSONS + ['12_engine'])
 def test_no_talk_of_how_the_course_is_built(stem):
     text = ' '.join(src(c) for c in cells(stem) if c['cell_type'] == 'markdown').lower()
     for phrase in ('test suite', 'the tests ', 'ci=true', 'continuous integration', 'sessions that', 'was lent', 'build machine'):

@@ -159,7 +159,7 @@ def test_progress_survives_a_new_process(tmp_path):
     check(solutions.reference('lin_grad'), 'lin_grad')
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=tmp_path,
                          capture_output=True, text=True, check=True).stdout
-    assert '✓ 3. lin_grad' in out and '1 of 19 passing' in out and '· 1. mse_grad' in out
+    assert '✓ 3. lin_grad' in out and '1 of 21 passing' in out and '· 1. mse_grad' in out
 
 
 def test_hint_and_solution_only_when_asked(capsys):
@@ -199,7 +199,7 @@ def test_progress_table(capsys):
     capsys.readouterr()
     practice.progress()
     out = capsys.readouterr().out
-    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 19 passing' in out
+    assert '✓ 1. mse_grad' in out and '✗ 2. relu_grad' in out and '· 3. lin_grad' in out and '1 of 21 passing' in out
 
 
 # --- issue 11: the checker can't be fooled, names the learner's mistake, and keeps its time limit -------------------
@@ -333,7 +333,8 @@ def test_a_correct_form_that_cancels_still_passes():
     assert check(Sigmoid, 'Sigmoid').passed
 
 
-@pytest.mark.parametrize('name', ['matmul_broadcast', 'matmul_einsum', 'lin', 'relu', 'broadcast_shape', 'grad_shapes', 'w_grad_outer', 'fd_grad', 'Relu', 'Mse', 'linear_grads'])
+@pytest.mark.parametrize('name', ['matmul_broadcast', 'matmul_einsum', 'lin', 'relu', 'broadcast_shape', 'grad_shapes', 'w_grad_outer', 'fd_grad', 'Relu', 'Mse', 'linear_grads',
+                                  'engine_tanh', 'engine_accumulate'])
 def test_lessons_exercises_exist_and_stubs_are_not_written(name):
     def raises(*a): raise NotImplementedError('your turn')
     r = practice.exercise(name).check(... if name in ('broadcast_shape', 'grad_shapes') else raises)

@@ -72,10 +72,10 @@ def test_the_return_visit(tmp_path):
         assert r.returncode == 0, r.stderr[-3000:]
     out = subprocess.run([sys.executable, '-c', 'from lesson08.checker import progress; progress()'], cwd=course,
                          capture_output=True, text=True, check=True).stdout
-    for line in ['✓ 1. mse_grad', '✓ 3. lin_grad', '✓ 5. Sigmoid', '3 of 19 passing']: assert line in out, out
+    for line in ['✓ 1. mse_grad', '✓ 3. lin_grad', '✓ 5. Sigmoid', '3 of 21 passing']: assert line in out, out
     shown = json.loads((course/'11_practice.ipynb').read_text())
     text = ''.join(''.join(o.get('text', '')) for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
-    assert '3 of 19 passing' in text and 'stays on your record' in text
+    assert '3 of 21 passing' in text and 'stays on your record' in text
     assert not [o for c in shown['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []) if o['output_type'] == 'error']
 
 
