@@ -91,7 +91,7 @@ def test_internal_links_and_anchors_resolve(site):
 def test_api_reference_covers_every_export(site):
     import importlib
     api = (site/'course'/'api.html').read_text(encoding='utf-8')
-    for mod in ('data', 'download', 'forward', 'guards', 'backward', 'gradcheck', 'layers', 'module', 'torch_nn', 'explorer', 'bench', 'train',
+    for mod in ('data', 'download', 'matmul', 'forward', 'guards', 'backward', 'gradcheck', 'layers', 'module', 'torch_nn', 'explorer', 'bench', 'train', 'engine',
                 'cli', 'checker'):
         for name in importlib.import_module(f'lesson08.{mod}').__all__:
             assert f'<code>{name}</code>' in api, f'{mod}.{name} missing from the API reference'
