@@ -13,7 +13,7 @@ PYTHON_OK = @$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/
 	echo "lesson08 needs Python 3.10 or newer; $(PYTHON) is $$($(PYTHON) -V 2>/dev/null || echo 'not found'). Try: make $(or $(MAKECMDGOALS),lab) PYTHON=python3.12" >&2; exit 1; }
 export ARTIFACTS ?= $(CURDIR)/test-artifacts
 
-.PHONY: install lab lab-source test test-pythons check-export nbtest pytest browser-deps docs wheel clean
+.PHONY: install lab lab-source test test-pythons check-export nbtest pytest browser-deps docs wheel clean bench-gpu
 
 # The dev install: the package (editable) with its dev tools; torch pinned to the local CPU build.
 $(STAMP): setup.py settings.ini constraints.txt
@@ -69,6 +69,12 @@ test-pythons:
 # The documentation site (Sphinx + MyST-NB, fully offline): docs/_build/html/index.html
 docs: install
 	$(BIN)/python docs/build.py
+
+# On a machine with an NVIDIA GPU and a CUDA build of PyTorch: the benchmark and the training comparison on the GPU,
+# saved as nbs/bench_results_cuda.json (10_benchmark shows it). Anywhere else it stops at once, in one line.
+bench-gpu: install
+	@$(BIN)/python -c 'import sys, torch; torch.cuda.is_available() or sys.exit(f"make bench-gpu: no CUDA GPU here (torch {torch.__version__}: torch.cuda.is_available() is False); run it on a machine with an NVIDIA GPU")'
+	$(BIN)/lesson08 bench --device cuda --json nbs/bench_results_cuda.json
 
 wheel: install
 	rm -rf dist build

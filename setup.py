@@ -25,7 +25,7 @@ class build_py_with_notebooks(build_py):
         if not src.is_dir(): return          # building from an sdist that already holds them
         dst = Path(self.build_lib)/cfg['lib_name']/'notebooks'
         dst.mkdir(parents=True, exist_ok=True)
-        for nb in sorted(src.glob('[0-9A]*.ipynb')) + [src/'bench_results.json', src/'matmul_results.json']: shutil.copy2(nb, dst/nb.name)
+        for nb in sorted(src.glob('[0-9A]*.ipynb')) + sorted(src.glob('*_results*.json')): shutil.copy2(nb, dst/nb.name)
 
 
 setuptools.setup(

@@ -24,9 +24,9 @@ def in_checkout() -> bool:
     return notebooks_dir().name == 'nbs'
 
 def course_files() -> list:
-    "The files a learner gets: every numbered notebook and appendix, and the saved results the notebooks read (the benchmark's, the matmul ladder's)."
+    "The files a learner gets: every numbered notebook and appendix, and the saved results the notebooks read (the benchmark's, a GPU run's if one was saved, the matmul ladder's)."
     src = notebooks_dir()
-    return sorted(src.glob('[0-9A]*.ipynb')) + [src/'bench_results.json', src/'matmul_results.json']
+    return sorted(src.glob('[0-9A]*.ipynb')) + sorted(src.glob('*_results*.json'))   # bench_results_cuda.json once a GPU run is saved
 
 def _note(msg): print(msg, file=sys.stderr)
 

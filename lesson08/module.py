@@ -35,9 +35,9 @@ class Module:
 
 # %% ../nbs/06_module.ipynb #c007
 class Relu(Module):
-    "ReLU layer: forward `max(inp, 0)`; `bwd` lets the gradient through where `inp > 0`."
-    def forward(self, inp): return relu(inp)
-    def bwd(self, out, inp): inp.g = torch.where(inp > 0, out.g, 0.)
+    "ReLU layer: forward `inp.clamp_min(0.)`; `bwd` lets the gradient through where `inp > 0`, the slope `out.sign()` (1 or 0)."
+    def forward(self, inp): return inp.clamp_min(0.)
+    def bwd(self, out, inp): inp.g = out.sign().mul_(out.g)     # out ≥ 0, so its sign is 1 where inp > 0 and 0 elsewhere
 
 class Mse(Module):
     "Mean-squared-error loss layer; `bwd` sets `inp.g`, the loss's gradient with respect to the predictions."
