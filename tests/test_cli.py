@@ -276,3 +276,17 @@ def test_make_says_which_python_it_needs(tmp_path):
         r = subprocess.run(['make', target, f'PYTHON={old}', f'VENV={tmp_path}/venv'], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode != 0 and not (tmp_path/'venv').exists()
         assert r.stderr.splitlines()[0] == f"lesson08 needs Python 3.10 or newer; {old} is Python 3.9.6. Try: make {target} PYTHON=python3.12", r.stderr
+
+
+def test_make_bench_gpu_stops_in_one_line_without_a_gpu():
+    "`make bench-gpu` on a machine with no CUDA GPU: one line that says so (plus make's own 'Error 1'), nothing benchmarked or written."
+    import torch
+    if torch.cuda.is_available(): pytest.skip("this machine has a CUDA GPU: make bench-gpu would run the whole benchmark")
+    saved = ROOT/'nbs'/'bench_results_cuda.json'
+    before = saved.stat().st_mtime if saved.exists() else None
+    r = subprocess.run(['make', '-s', '--no-print-directory', '-o', '.venv/.lesson08-installed', 'bench-gpu'], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and r.stdout == '', (r.returncode, r.stdout)
+    said = [l for l in r.stderr.splitlines() if not l.startswith('make: ***')]
+    assert len(said) == 1 and said[0].startswith('make bench-gpu: no CUDA GPU here (torch ') and 'torch.cuda.is_available() is False' in said[0], r.stderr
+    assert (saved.stat().st_mtime if saved.exists() else None) == before
