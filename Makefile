@@ -73,7 +73,7 @@ docs: install
 # On a machine with an NVIDIA GPU and a CUDA build of PyTorch: the benchmark and the training comparison on the GPU,
 # saved as nbs/bench_results_cuda.json (10_benchmark shows it). Anywhere else it stops at once, in one line.
 bench-gpu: install
-	@$(BIN)/python -c 'import sys, torch; torch.cuda.is_available() or sys.exit(f"make bench-gpu: no CUDA GPU here (torch {torch.__version__}: torch.cuda.is_available() is False); run it on a machine with an NVIDIA GPU")'
+	@$(BIN)/python -c 'import sys, torch; torch.cuda.is_available() or sys.exit(f"make bench-gpu: torch {torch.__version__} in $(VENV) is a CPU-only build: install a CUDA build of PyTorch there" if torch.version.cuda is None else f"make bench-gpu: no CUDA GPU here (torch {torch.__version__} finds none): run it on a machine with an NVIDIA GPU")'
 	$(BIN)/lesson08 bench --device cuda --json nbs/bench_results_cuda.json
 
 wheel: install

@@ -19,6 +19,7 @@ import torch
 
 from .backward import outer_bytes
 from .forward import check_model
+from .train import cross_entropy, log_softmax
 
 # %% ../nbs/A4_benchmark.ipynb #c006
 def _v1(x, y, ps):
@@ -247,7 +248,9 @@ def run_bench(n=50_000, repeats=7, versions=None, device='cpu', chunk=True, fres
     versions = list(VERSIONS) if versions is None else list(versions)
     unknown = [v for v in versions if v not in VERSIONS]
     if unknown: raise ValueError(f"unknown versions {unknown}; choose from {list(VERSIONS)}")
-    if device.startswith('cuda') and not torch.cuda.is_available(): raise RuntimeError("--device cuda: no CUDA GPU is available here")
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise RuntimeError(f"--device cuda: this PyTorch ({torch.__version__}) is a CPU-only build: install a CUDA build of PyTorch" if torch.version.cuda is None
+                           else f"--device cuda: no CUDA GPU is available here (PyTorch {torch.__version__} finds none)")
     if not chunk: check_no_chunk(n)
     log(f"outer product of versions 1 and 3 at N={n:,}: {outer_bytes(n, 784, 50)/1e9:.2f} GB "
         + ("built at once (--no-chunk)" if not chunk else "(built 256 MiB at a time)"))
@@ -311,6 +314,11 @@ def table(res) -> str:
     if 'train' in res: lines += ['', train_text(res['train'], res.get('steps'))]
     return '\n'.join(lines)
 
+def _per_call(s) -> str:
+    "The Module machinery's cost per layer call as words: 'about 0 µs' when model and maths are within 1% of each other (noise)."
+    if abs(s['us']['model'] - s['us']['maths']) < 0.01 * s['us']['maths']: return f"about 0 µs ({s['module_us_per_call']:+.1f}, within the noise)"
+    return f"{s['module_us_per_call']:+.1f} µs"
+
 def train_text(t, s=None) -> str:
     "`train_throughput`'s result (and `step_costs`', if given) as sentences."
     where = 'one thread' if t.get('threads') == 1 else t.get('device', 'cpu')
@@ -321,7 +329,7 @@ def train_text(t, s=None) -> str:
     if s:
         out += (f"\none training step of batch {s['bs']} (median of {s['rounds']} rounds of {s['steps']} steps): "
                 + '; '.join(f"{w} {s['us'][k]:.0f} µs" for k, w in s['what'].items())
-                + f"\nso the Module machinery costs {s['module_us_per_call']:+.1f} µs per layer call (model − maths, over 8 calls), "
+                + f"\nso the Module machinery costs {_per_call(s)} per layer call (model − maths, over 8 calls), "
                   f"the per-call checks {s['checks_us_per_step']:.0f} µs per step (checked − model)")
     return out
 
@@ -449,7 +457,6 @@ def train_throughput(n=4000, rounds=7, epochs=1, bs=64, seed=0, device='cpu') ->
 
 def _maths_step(ps, x, y, lr):
     "One SGD step of `fit` as plain lines, no classes and no checks (the floor for the `Module` version's step); the loss."
-    from lesson08.train import cross_entropy, log_softmax
     w1, b1, w2, b2 = ps
     l1 = x @ w1 + b1; l2 = l1.clamp_min(0.); out = l2 @ w2 + b2
     loss = cross_entropy(out, y)
@@ -640,8 +647,8 @@ def main(args) -> int:
     else:
         if not args.no_train:                             # fit trains wherever its data lives
             print('training: one epoch of fit and of the PyTorch loop, interleaved; then one step four ways')
-            res['train'] = train_throughput(n=min(args.n, 4000), rounds=args.repeats, device=args.device)
-            res['steps'] = step_costs(rounds=args.repeats, device=args.device)
+            res['train'] = train_throughput(n=min(args.n, 4000), rounds=min(args.repeats, 21), device=args.device)
+            res['steps'] = step_costs(rounds=min(args.repeats, 21), device=args.device)
         res['goals'], res['noise'] = goals(res), noise(res)
         print(); print(table(res))
         if res['goals']: print('\n' + goals_text(res['goals']))

@@ -104,7 +104,7 @@ class Tensor:
         out = Tensor(cross_entropy(self.data, targ), (self,), 'cross_entropy')
         def _backward():
             g = log_softmax(self.data).exp()                # 08_train: the probabilities p,
-            g[torch.arange(len(targ)), targ] -= 1           # minus the one-hot target,
+            g[torch.arange(len(targ), device=targ.device), targ] -= 1 # minus the one-hot target,
             accumulate(self, g / self.data.shape[0] * out.grad)   # over N
         out._backward = _backward
         return out

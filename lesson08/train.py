@@ -96,11 +96,13 @@ def check_data(data, loss='ce'):
         if x.device != xt.device or y.device != xt.device: raise ValueError(f"all four tensors must be on one device; {xn} is on {x.device}, "
                                                                             f"{yn} on {y.device}, x_train on {xt.device}")
         if not torch.isfinite(x.sum()) and not torch.isfinite(x).all(): raise ValueError(f"{xn} holds NaN or infinite values")   # a sum is quick
-        if loss == 'ce' and (y.dtype != torch.int64 or not (0 <= int(y.min()) and int(y.max()) < 10)):
-            raise ValueError(f"{yn} must be int64 digits from 0 to 9 for loss='ce'; got {str(y.dtype)[6:]} from {y.min().item()} to {y.max().item()}")
+        if loss == 'ce' and y.dtype != torch.int64: raise ValueError(f"{yn} must be int64 digits from 0 to 9 for loss='ce'; got {str(y.dtype)[6:]}")
+        if loss == 'ce' and not (0 <= int(y.min()) and int(y.max()) < 10):
+            raise ValueError(f"{yn} must be int64 digits from 0 to 9 for loss='ce'; got digits from {y.min().item()} to {y.max().item()}")
         if loss == 'mse' and (y.dtype == torch.bool or y.is_complex() or not torch.isfinite(y.float()).all()):
             raise ValueError(f"{yn} must hold finite real numbers for loss='mse'; got {str(y.dtype)[6:]}")
     if xv.shape[1] != xt.shape[1]: raise ValueError(f"x_valid has {xv.shape[1]} columns but x_train has {xt.shape[1]}")
+    if xv.dtype != xt.dtype: raise ValueError(f"x_valid is {str(xv.dtype)[6:]} but x_train is {str(xt.dtype)[6:]}: convert both with .float()")
 
 def _step(net, x, y):
     "One forward and backward pass through `net` (06_module's `Model`), as `net(x, y)` then `net.backward()` run it, without their checks; the loss."
@@ -117,7 +119,7 @@ def fit(data, loss='ce', epochs=5, lr=None, bs=64, nh=50, seed=0, autograd=False
     check_data(data, loss)                                      # checked once here, so the steps below check nothing
     x_train, y_train, x_valid, y_valid = data
     targ = (lambda y: y) if loss == 'ce' else (lambda y: y.float())
-    ps = list(init_params(x_train.shape[1], nh, 10 if loss == 'ce' else 1, seed=seed, gain=2., device=x_train.device))   # Kaiming's init
+    ps = list(init_params(x_train.shape[1], nh, 10 if loss == 'ce' else 1, seed=seed, gain=2., dtype=x_train.dtype, device=x_train.device))   # Kaiming's init
     if autograd: ps = [p.requires_grad_(True) for p in ps]
     elif not engine: net = Model(*ps, input_grad=False, loss=CrossEntropy if loss == 'ce' else Mse)
     g = torch.Generator().manual_seed(seed)
@@ -149,8 +151,9 @@ def fit_torch(data, epochs=1, lr=0.1, bs=64, nh=50, seed=0) -> dict:
     import torch.nn.functional as F
     from torch import nn
     x_train, y_train, x_valid, y_valid = data
-    w1, b1, w2, b2 = init_params(x_train.shape[1], nh, 10, seed=seed, gain=2., device=x_train.device)   # fit's init
-    net = nn.Sequential(to_linear(w1, b1), nn.ReLU(), to_linear(w2, b2))   # nn.Linear layers holding those weights
+    w1, b1, w2, b2 = init_params(x_train.shape[1], nh, 10, seed=seed, gain=2., dtype=x_train.dtype, device=x_train.device)   # fit's init
+    with torch.random.fork_rng(devices=[x_train.device] if x_train.is_cuda else []):     # nn.Linear draws weights we replace
+        net = nn.Sequential(to_linear(w1, b1), nn.ReLU(), to_linear(w2, b2))           # nn.Linear layers holding fit's weights
     opt = torch.optim.SGD(net.parameters(), lr=lr)
     g, batch_losses, history = torch.Generator().manual_seed(seed), [], []
     for epoch in range(epochs):
