@@ -38,8 +38,14 @@ def test_json_has_every_version(tmp_path):
         assert peaks['v1'] >= 0.9 * outer and peaks['v3'] >= 0.9 * outer, (outer, peaks)
         assert peaks['v5'] < outer / 2 and peaks['v5-tuned'] < outer / 2, (outer, peaks)
     assert set(res['goals']) == {'v5_time_vs_floor', 'v5_time_vs_autograd', 'v5_peak_vs_autograd', 'tuned_time_vs_floor',
-                                 'tuned_peak_vs_autograd', 'xg_cost'}
+                                 'tuned_peak_vs_autograd', 'xg_cost', 'fit_vs_torch'}
     assert isinstance(res['noise'], list) and res['train']['n_train'] == 600 and res['train']['hand_samples_per_s'] > 0
+    t, st = res['train'], res['steps']          # the training figures are those of their own rounds too
+    assert (t['rounds'], t['threads'], st['rounds']) == (3, 1, 3) and res['goals']['fit_vs_torch'] == t['hand_over_nn']
+    assert t['hand_samples_per_s'] == pytest.approx(600 / (t['hand_ms'] / 1e3), rel=1e-9)
+    assert st['module_us_per_call'] == pytest.approx((st['us']['model'] - st['us']['maths']) / 8, rel=1e-9)
+    assert st['checks_us_per_step'] == pytest.approx(st['us']['checked'] - st['us']['model'], rel=1e-9)
+    assert 'one epoch of fit against the PyTorch loop (fit_torch) on 600 rows' in r.stdout
     assert res['threads'] >= 1 and 'interleaved rounds' in r.stdout
     assert res['floor']['train_flops'] == 2 * 600 * (784 * 50 * 2 + 50 * 3)
     assert 'v5' in r.stdout and 'floor' in r.stdout and (tmp_path/'c.png').stat().st_size > 1000
