@@ -280,14 +280,18 @@ def test_make_says_which_python_it_needs(tmp_path):
 
 def test_make_bench_gpu_stops_in_one_line_without_a_gpu():
     "`make bench-gpu` on a machine with no CUDA GPU: one line that says so (plus make's own 'Error 1'), nothing benchmarked or written."
-    import torch
-    if torch.cuda.is_available(): pytest.skip("this machine has a CUDA GPU: make bench-gpu would run the whole benchmark")
+    venv_py = ROOT/'.venv'/'bin'/'python'           # the target uses the dev venv's torch, whatever Python runs this test
+    if not venv_py.exists(): pytest.skip("no dev venv (.venv): make bench-gpu would install one first")
+    probe = subprocess.run([venv_py, '-c', 'import torch; print(torch.version.cuda is None, torch.cuda.is_available())'],
+                           capture_output=True, text=True, timeout=120).stdout.split()
+    cpu_build, has_gpu = probe == ['True', 'False'], probe[-1:] == ['True']
+    if has_gpu: pytest.skip("this machine has a CUDA GPU: make bench-gpu would run the whole benchmark")
     saved = ROOT/'nbs'/'bench_results_cuda.json'
     before = saved.stat().st_mtime if saved.exists() else None
     r = subprocess.run(['make', '-s', '--no-print-directory', '-o', '.venv/.lesson08-installed', 'bench-gpu'], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and r.stdout == '', (r.returncode, r.stdout)
     said = [l for l in r.stderr.splitlines() if not re.match(r'make(\[\d+\])?: \*\*\* ', l)]   # make's own trailer (make[2] when nested)
-    why = 'is a CPU-only build: install a CUDA build of PyTorch there' if torch.version.cuda is None else 'no CUDA GPU here (torch '
+    why = 'is a CPU-only build: install a CUDA build of PyTorch there' if cpu_build else 'no CUDA GPU here (torch '
     assert len(said) == 1 and said[0].startswith('make bench-gpu: ') and why in said[0], r.stderr
     assert (saved.stat().st_mtime if saved.exists() else None) == before
